@@ -1,0 +1,55 @@
+/**
+ * An exact in-memory LanguageModel over a small vocabulary, for unit tests of the samplers:
+ * tokens are drawn by inverse CDF from the tempered next-token distribution, and logP/logQ are
+ * exact.
+ */
+import {throwIfCancelled} from "../../src/sampling/errors.js";
+import {type NextTokenDistribution, temper} from "../../src/sampling/exact.js";
+import type {Continuation, ContinueRequest, DrawOptions, LanguageModel, SequenceBatch, Token} from "../../src/sampling/model.js";
+
+export class ExactModel implements LanguageModel {
+    /** Tokens drawn over the model's life, to check cost accounting. */
+    drawnTokens = 0;
+
+    constructor(readonly next: NextTokenDistribution, readonly eosToken: Token) {}
+
+    async openBatch(_prompt: readonly Token[], size: number): Promise<SequenceBatch> {
+        return {
+            size,
+            continue: (requests, options) => this.continue(requests, options),
+            dispose: async () => {}
+        };
+    }
+
+    private async continue(requests: readonly ContinueRequest[], options: DrawOptions): Promise<Continuation[]> {
+        const results: Continuation[] = requests.map(() => ({tokens: [], logP: [], logQ: []}));
+        const open = new Set(requests.map((_, k) => k));
+        while (open.size > 0) {
+            throwIfCancelled(options.signal);
+            const drawn = open.size;
+            for (const k of open) {
+                const request = requests[k]!;
+                const result = results[k]!;
+                const p = this.next([...request.prefix, ...result.tokens]);
+                const q = temper(p, options.temperature);
+                const token = drawFrom(q, options.random.float());
+                result.tokens.push(token);
+                result.logP.push(Math.log(p[token]!));
+                result.logQ.push(options.temperature === 0 ? 0 : Math.log(q[token]!));
+                if (token === this.eosToken || result.tokens.length === request.maxTokens) open.delete(k);
+            }
+            this.drawnTokens += drawn;
+            options.onStep?.(drawn);
+        }
+        return results;
+    }
+}
+
+function drawFrom(probabilities: readonly number[], u: number): number {
+    let cumulative = 0;
+    for (let token = 0; token < probabilities.length; token++) {
+        cumulative += probabilities[token]!;
+        if (u < cumulative) return token;
+    }
+    return probabilities.length - 1;
+}
