@@ -47,6 +47,9 @@ export interface SequenceBatch {
 
 export interface LanguageModel {
     readonly eosToken: Token;
-    /** Opens `size` sequences, each starting with `prompt` (BOS included when the model wants it). */
-    openBatch(prompt: readonly Token[], size: number): Promise<SequenceBatch>;
+    /**
+     * Opens `size` sequences, each starting with `prompt` (BOS included when the model wants it)
+     * and able to hold `maxTokens` generated tokens after it.
+     */
+    openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch>;
 }

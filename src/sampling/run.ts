@@ -50,7 +50,7 @@ export interface SamplingResult {
 /** Draws `params.samples` completions of `prompt` with `params.method`. */
 export async function sample(model: LanguageModel, prompt: readonly Token[], params: SamplingParams,
     options: SampleOptions = {}): Promise<SamplingResult> {
-    const batch = await model.openBatch(prompt, params.samples);
+    const batch = await model.openBatch(prompt, params.samples, params.maxTokens);
     try {
         const run = new SamplingRun(batch, model.eosToken, params, options);
         if (params.method === "power") await runPower(run);

@@ -1,0 +1,35 @@
+/** The cache folder for models the project writes (outside git), and the built-in demo model. */
+import {mkdir, rename, stat} from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {PIVOTAL_CHAIN, writeMarkovModel} from "../testmodels/markov.js";
+
+export function defaultCacheDir(): string {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+    return path.join(base, "power-sampling");
+}
+
+/** Writes `file` once with `write`, atomically, and returns its path. */
+export async function cachedFile(cacheDir: string, file: string, write: (target: string) => Promise<void>): Promise<string> {
+    const target = path.join(cacheDir, file);
+    if (await exists(target)) return target;
+    await mkdir(cacheDir, {recursive: true});
+    const partial = `${target}.${process.pid}.partial`;
+    await write(partial);
+    await rename(partial, target);
+    return target;
+}
+
+/** The pivotal two-branch chain of the power-sampling note, as a real GGUF file. */
+export function builtinModelPath(cacheDir: string): Promise<string> {
+    return cachedFile(cacheDir, "pivotal-chain-v1.gguf", (target) => writeMarkovModel(PIVOTAL_CHAIN, target));
+}
+
+async function exists(file: string): Promise<boolean> {
+    try {
+        await stat(file);
+        return true;
+    } catch {
+        return false;
+    }
+}

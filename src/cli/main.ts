@@ -1,0 +1,146 @@
+/**
+ * power-sampling: the command line. Exit codes: 0 done, 2 bad input (one-line message),
+ * 130 interrupted, 1 anything else.
+ */
+import {readFile} from "node:fs/promises";
+import {parseArgs, type ParseArgsConfig} from "node:util";
+import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+import {METHODS, resolveParams} from "../sampling/params.js";
+import {writeMarkovModel, parseMarkovSpec} from "../testmodels/markov.js";
+import {SHAPES, type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
+import {parseChoice, parseNumber} from "./args.js";
+import {builtinModelPath, defaultCacheDir} from "./cache.js";
+import {runDemo} from "./demo.js";
+import {toJson, toReadable} from "./output.js";
+import {ProgressBar} from "./progress.js";
+import {withModel} from "./session.js";
+import {solve} from "../llama/solve.js";
+
+const USAGE = `usage:
+  power-sampling solve [options] PROMPT      PROMPT "-" reads stdin; "" starts right after BOS
+      --model PATH          GGUF model (default: the built-in pivotal-chain demo model)
+      --method M            ${METHODS.join(" | ")} (default power)
+      --alpha A             target p^A, proposal temperature 1/A (default 4)
+      --block-size B        tokens per block (default 192)
+      --mcmc-steps N        MH steps per block (default 10)
+      --max-tokens T        most generated tokens (default 1024)
+      --samples K           K independent samples, drawn in step (default 1)
+      --seed S              reproducible runs (default random, printed)
+      --threads N           CPU threads (default: physical cores)
+      --json                one JSON object on stdout
+  power-sampling demo [--samples K] [--seed S]
+  power-sampling make-test-model markov SPEC.json OUT.gguf
+  power-sampling make-test-model shape ${Object.keys(SHAPES).join("|")} OUT.gguf [--seed S]
+common: --cache-dir DIR (default ${defaultCacheDir()})`;
+
+async function main(argv: string[]): Promise<void> {
+    const [command, ...rest] = argv;
+    switch (command) {
+        case "solve": return solveCommand(rest);
+        case "demo": return demoCommand(rest);
+        case "make-test-model": return makeTestModelCommand(rest);
+        case undefined:
+        case "help":
+        case "--help":
+        case "-h":
+            process.stdout.write(`${USAGE}\n`);
+            return;
+        default:
+            throw new InvalidInputError(`unknown command "${command}"; run power-sampling --help`);
+    }
+}
+
+async function solveCommand(argv: string[]): Promise<void> {
+    const {values, positionals} = parse(argv, {
+        model: {type: "string"}, method: {type: "string"}, alpha: {type: "string"},
+        "block-size": {type: "string"}, "mcmc-steps": {type: "string"}, "max-tokens": {type: "string"},
+        samples: {type: "string"}, seed: {type: "string"}, threads: {type: "string"},
+        json: {type: "boolean"}, "cache-dir": {type: "string"}
+    });
+    if (positionals.length !== 1) throw new InvalidInputError(`solve takes one PROMPT argument, got ${positionals.length}`);
+    const params = resolveParams({
+        method: parseChoice("method", values.method, METHODS),
+        alpha: parseNumber("alpha", values.alpha),
+        blockSize: parseNumber("block-size", values["block-size"]),
+        mcmcSteps: parseNumber("mcmc-steps", values["mcmc-steps"]),
+        maxTokens: parseNumber("max-tokens", values["max-tokens"]),
+        samples: parseNumber("samples", values.samples),
+        seed: parseNumber("seed", values.seed)
+    });
+    const threads = parseNumber("threads", values.threads);
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
+        throw new InvalidInputError(`--threads must be an integer >= 1, got ${threads}`);
+    const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
+    const modelPath = values.model ?? await builtinModelPath(values["cache-dir"] ?? defaultCacheDir());
+    const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
+        const bar = new ProgressBar(params.method === "power" ? params.mcmcSteps : 0);
+        try {
+            const solved = await solve(model, prompt, params, {signal, onProgress: (p) => bar.update(p)});
+            return {...solved, stats: {...solved.stats, loadMs}};
+        } finally {
+            bar.finish();
+        }
+    });
+    process.stdout.write(`${values.json ? toJson(result) : toReadable(result)}\n`);
+}
+
+async function demoCommand(argv: string[]): Promise<void> {
+    const {values} = parse(argv, {samples: {type: "string"}, seed: {type: "string"}, "cache-dir": {type: "string"}});
+    await runDemo({
+        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        samples: parseNumber("samples", values.samples),
+        seed: parseNumber("seed", values.seed)
+    });
+}
+
+async function makeTestModelCommand(argv: string[]): Promise<void> {
+    const {values, positionals} = parse(argv, {seed: {type: "string"}});
+    const [kind, source, out] = positionals;
+    if (positionals.length !== 3) throw new InvalidInputError("make-test-model takes KIND (markov|shape), SPEC.json or NAME, and OUT.gguf");
+    if (kind === "markov") {
+        let json: unknown;
+        try {
+            json = JSON.parse(await readFile(source!, "utf8"));
+        } catch (error) {
+            throw new InvalidInputError(`cannot read Markov spec ${source}: ${(error as Error).message}`);
+        }
+        await writeMarkovModel(parseMarkovSpec(json), out!);
+    } else if (kind === "shape") {
+        const name = parseChoice("shape", source, Object.keys(SHAPES) as ShapeName[])!;
+        await writeShapeModel(name, out!, {seed: parseNumber("seed", values.seed)});
+    } else {
+        throw new InvalidInputError(`make-test-model: unknown kind "${kind}", expected markov or shape`);
+    }
+    process.stderr.write(`wrote ${out}\n`);
+}
+
+function parse<T extends ParseArgsConfig["options"] & {}>(args: string[], options: T) {
+    try {
+        return parseArgs({args, options, allowPositionals: true, strict: true});
+    } catch (error) {
+        throw new InvalidInputError((error as Error).message);
+    }
+}
+
+async function readStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+}
+
+main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (error: unknown) => {
+        if (error instanceof InvalidInputError) {
+            process.stderr.write(`power-sampling: ${error.message}\n`);
+            process.exit(2);
+        }
+        if (error instanceof CancelledError) {
+            process.stderr.write("power-sampling: interrupted\n");
+            process.exit(130);
+        }
+        process.stderr.write(`power-sampling: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+        if (process.env.POWER_SAMPLING_DEBUG) console.error(error);
+        process.exit(1);
+    }
+);

@@ -1,0 +1,154 @@
+/**
+ * A batch of llama.cpp sequences that share a prompt. Each sequence's KV cache is reused: a
+ * continuation evaluates only the tokens past the longest prefix the sequence already holds, and
+ * all requests advance one token per step so llama.cpp decodes them as one batch.
+ *
+ * One native sampling call gives one normaliser, but MH needs two per token: log q at the
+ * proposal temperature (from the sampling call's `confidence`) and log p at temperature 1. For
+ * tempered draws log p comes from one batched teacher-forced pass over the drawn tokens with a
+ * greedy sampler: its selected token is the argmax, so the filtered logits give the max logit
+ * and totalLogitWeight the normaliser, with no full-vocabulary array leaving C++.
+ */
+import type {ControlledEvaluateInputItem, ControlledEvaluateIndexOutput, LlamaContext, LlamaContextSequence,
+    Token as LlamaToken} from "node-llama-cpp";
+import {throwIfCancelled} from "../sampling/errors.js";
+import type {Continuation, ContinueRequest, DrawOptions, SequenceBatch, Token} from "../sampling/model.js";
+
+/** Full vocabulary: no top-k, top-p or min-p truncation. */
+const FULL_VOCABULARY = {topK: 0, topP: 1, minP: 0} as const;
+
+interface SequenceSlot {
+    readonly sequence: LlamaContextSequence;
+    /** The tokens whose keys and values this sequence holds, prompt included. */
+    readonly held: Token[];
+}
+
+interface ActiveRequest {
+    readonly slot: SequenceSlot;
+    readonly request: ContinueRequest;
+    readonly result: Continuation;
+    /** Tokens to feed at the next step; the last one is the position to draw after. */
+    feed: Token[];
+}
+
+export class LlamaSequenceBatch implements SequenceBatch {
+    private readonly slots: SequenceSlot[];
+
+    constructor(private readonly context: LlamaContext, private readonly prompt: readonly Token[], private readonly eosToken: Token) {
+        this.slots = Array.from({length: context.totalSequences}, () => ({sequence: context.getSequence(), held: []}));
+    }
+
+    get size(): number {
+        return this.slots.length;
+    }
+
+    async continue(requests: readonly ContinueRequest[], options: DrawOptions): Promise<Continuation[]> {
+        const active = await Promise.all(requests.map((request) => this.prepare(request)));
+        const results = active.map((item) => item.result);
+        let open = active;
+        while (open.length > 0) {
+            throwIfCancelled(options.signal);
+            await Promise.all(open.map((item) => this.drawNext(item, options)));
+            options.onStep?.(open.length);
+            open = open.filter((item) => !this.finished(item));
+        }
+        if (options.temperature !== 0 && options.temperature !== 1) {
+            throwIfCancelled(options.signal);
+            await Promise.all(active.map((item) => this.scoreAtTemperatureOne(item)));
+        }
+        return results;
+    }
+
+    async dispose(): Promise<void> {
+        await this.context.dispose();
+    }
+
+    /** Trims the sequence to the longest prefix it shares with prompt + request.prefix. */
+    private async prepare(request: ContinueRequest): Promise<ActiveRequest> {
+        const slot = this.slots[request.sequence]!;
+        const target = [...this.prompt, ...request.prefix];
+        // Logits are not kept, so the last target token is always fed again to draw after it.
+        const keep = Math.min(commonPrefixLength(slot.held, target), target.length - 1);
+        await this.truncate(slot, keep);
+        return {slot, request, result: {tokens: [], logP: [], logQ: []}, feed: target.slice(keep)};
+    }
+
+    private async truncate(slot: SequenceSlot, length: number): Promise<void> {
+        if (length >= slot.held.length) return;
+        await slot.sequence.eraseContextTokenRanges([{start: length, end: slot.sequence.nextTokenIndex}]);
+        slot.held.length = length;
+    }
+
+    private async drawNext(item: ActiveRequest, {temperature, random}: DrawOptions): Promise<void> {
+        const options = {...FULL_VOCABULARY, temperature, seed: random.uint32()};
+        const last = item.feed.length - 1;
+        const input: ControlledEvaluateInputItem[] = asLlamaTokens(item.feed.slice(0, last));
+        input.push([item.feed[last] as LlamaToken, {
+            generateNext: temperature === 0
+                // Greedy: the selected token is the argmax, so log p = -log(totalLogitWeight).
+                ? {token: true, totalLogitWeight: true, options}
+                : {token: true, confidence: true, options}
+        }]);
+        const output = await item.slot.sequence.controlledEvaluate(input);
+        const next = output[last]!.next!;
+        const token = next.token!;
+        item.slot.held.push(...item.feed);
+        item.feed = [token];
+        item.result.tokens.push(token);
+        if (temperature === 0) {
+            item.result.logP.push(-Math.log(next.totalLogitWeight!));
+            item.result.logQ.push(0);
+        } else {
+            const logQ = Math.log(next.confidence!);
+            item.result.logQ.push(logQ);
+            // At temperature 1 the proposal is the model: log p = log q. Otherwise filled in by scoring.
+            if (temperature === 1) item.result.logP.push(logQ);
+        }
+    }
+
+    private finished(item: ActiveRequest): boolean {
+        const {tokens} = item.result;
+        return tokens[tokens.length - 1] === this.eosToken || tokens.length >= item.request.maxTokens;
+    }
+
+    /**
+     * log p of the drawn tokens, teacher-forced in one batched evaluation: re-feed the token
+     * before the continuation and all drawn tokens but the last (which the cache never held).
+     */
+    private async scoreAtTemperatureOne(item: ActiveRequest): Promise<void> {
+        const {slot, result} = item;
+        const start = slot.held.length - result.tokens.length;
+        const scored = slot.held.slice(start);
+        await this.truncate(slot, start);
+        const output = await slot.sequence.controlledEvaluate(scored.map((token, k): ControlledEvaluateInputItem => [token as LlamaToken, {
+            generateNext: {
+                logits: {filter: {tokens: asLlamaTokens([result.tokens[k]!]), includeSelected: true}},
+                totalLogitWeight: true,
+                options: {...FULL_VOCABULARY, temperature: 0}
+            }
+        }]));
+        slot.held.push(...scored);
+        result.logP.push(...output.map((entry, k) => logProbability(entry, result.tokens[k]!)));
+    }
+}
+
+/** log p(token) from a greedy step: logit(token) - max logit - log sum exp(logit - max). */
+function logProbability(entry: ControlledEvaluateIndexOutput | undefined, token: Token): number {
+    const next = entry!.next!;
+    const logits = next.logits!;
+    let max = -Infinity;
+    for (const value of logits.values()) max = Math.max(max, value);
+    return logits.get(token as LlamaToken)! - max - Math.log(next.totalLogitWeight!);
+}
+
+/** node-llama-cpp brands its token ids; ours are plain numbers. */
+function asLlamaTokens(tokens: Token[]): LlamaToken[] {
+    return tokens as LlamaToken[];
+}
+
+function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
+    const length = Math.min(a.length, b.length);
+    let i = 0;
+    while (i < length && a[i] === b[i]) i++;
+    return i;
+}

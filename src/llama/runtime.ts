@@ -1,0 +1,69 @@
+/** Loading llama.cpp and GGUF models, with errors a user can act on. */
+import {open} from "node:fs/promises";
+import os from "node:os";
+import {readFileSync} from "node:fs";
+import type {Llama, LlamaModel} from "node-llama-cpp";
+import {InvalidInputError} from "../sampling/errors.js";
+
+export type GpuChoice = "auto" | "cpu" | "cuda" | "vulkan" | "metal";
+
+export interface RuntimeOptions {
+    /** "cpu" by default: the prebuilt CPU binary needs no build and no download. */
+    readonly gpu?: GpuChoice;
+}
+
+/** Loads llama.cpp's prebuilt binary; never builds or downloads one at run time. */
+export async function openLlama(options: RuntimeOptions = {}): Promise<Llama> {
+    const {getLlama, LlamaLogLevel} = await import("node-llama-cpp");
+    const gpu = options.gpu ?? "cpu";
+    return getLlama({gpu: gpu === "cpu" ? false : gpu, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false});
+}
+
+/**
+ * Physical cores: llama.cpp's default (logical CPUs) oversubscribes hyperthreads and on small
+ * machines made one decode step ~700x slower.
+ */
+export function physicalCoreCount(): number {
+    try {
+        const cores = new Set<string>();
+        let physicalId = "0";
+        for (const line of readFileSync("/proc/cpuinfo", "utf8").split("\n")) {
+            const [key, value] = line.split(":").map((part) => part.trim());
+            if (key === "physical id") physicalId = value!;
+            if (key === "core id") cores.add(`${physicalId}:${value}`);
+        }
+        if (cores.size > 0) return cores.size;
+    } catch {
+        // Not Linux: fall through to the logical count.
+    }
+    return os.availableParallelism();
+}
+
+/** Opens a GGUF file, checking first that it exists and is GGUF so the error names the problem. */
+export async function loadGgufModel(llama: Llama, modelPath: string): Promise<LlamaModel> {
+    let magic: Buffer;
+    try {
+        const file = await open(modelPath, "r");
+        try {
+            magic = Buffer.alloc(4);
+            await file.read(magic, 0, 4, 0);
+        } finally {
+            await file.close();
+        }
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") throw new InvalidInputError(`model file not found: ${modelPath}`);
+        if (code === "EISDIR") throw new InvalidInputError(`model path is a folder, not a GGUF file: ${modelPath}`);
+        throw new InvalidInputError(`cannot read model file ${modelPath}: ${(error as Error).message}`);
+    }
+    if (magic.toString("latin1") !== "GGUF") throw new InvalidInputError(`not a GGUF model file: ${modelPath}`);
+    try {
+        return await llama.loadModel({modelPath});
+    } catch (error) {
+        throw new InvalidInputError(`cannot load GGUF model ${modelPath}: ${firstLine((error as Error).message)}`);
+    }
+}
+
+function firstLine(text: string): string {
+    return text.split("\n")[0]!.trim();
+}

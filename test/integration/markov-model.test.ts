@@ -1,0 +1,170 @@
+import {strict as assert} from "node:assert";
+import {mkdtemp, rm, stat} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {
+    getLlama,
+    LlamaLogLevel,
+    type ControlledEvaluateInputItem,
+    type Llama,
+    type LlamaContextSequence,
+    type Token,
+} from "node-llama-cpp";
+import {
+    MARKOV_BOS,
+    MARKOV_EOS,
+    MARKOV_FIRST_TOKEN_ID,
+    markovTransition,
+    markovVocabulary,
+    parseMarkovSpec,
+    PIVOTAL_CHAIN,
+    writeMarkovModel,
+    type MarkovSpec,
+} from "../../src/testmodels/markov.js";
+import {SHAPES, writeShapeModel} from "../../src/testmodels/shapes.js";
+
+/** Self-loops, an end probability in the middle of rows, and a small probability (0.001). */
+const WEATHER_CHAIN: MarkovSpec = parseMarkovSpec({
+    tokens: ["sun", "rain", "fog"],
+    transitions: {
+        "<s>": {sun: 0.5, rain: 0.3, fog: 0.2},
+        sun: {sun: 0.6, rain: 0.25, fog: 0.05, "</s>": 0.1},
+        rain: {rain: 0.45, sun: 0.35, fog: 0.001, "</s>": 0.199},
+        fog: {sun: 0.3, rain: 0.3, fog: 0.2, "</s>": 0.2},
+    },
+});
+
+/** Full temperature-1 distribution, no truncation: what the note says to pass explicitly. */
+const FULL_DISTRIBUTION = {temperature: 1, topK: 0, topP: 1, minP: 0} as const;
+
+/** The next-token distribution after feeding `history` to a cleared sequence. */
+async function nextDistribution(sequence: LlamaContextSequence, history: readonly Token[]): Promise<Map<Token, number>> {
+    await sequence.clearHistory();
+    const input: ControlledEvaluateInputItem[] = [
+        ...history.slice(0, -1),
+        [history.at(-1)!, {generateNext: {probabilities: true, options: FULL_DISTRIBUTION}}],
+    ];
+    const output = await sequence.controlledEvaluate(input);
+    const probabilities = output.at(-1)?.next.probabilities;
+    assert.ok(probabilities, "controlledEvaluate returned no probabilities");
+    return probabilities;
+}
+
+describe("Markov chain GGUF in llama.cpp", function () {
+    this.timeout(120_000);
+    let llama: Llama;
+    let dir: string;
+
+    before(async () => {
+        dir = await mkdtemp(join(tmpdir(), "markov-model-test-"));
+        llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
+    });
+    after(async () => {
+        await llama?.dispose();
+        await rm(dir, {recursive: true, force: true});
+    });
+
+    for (const [name, spec] of [["pivotal", PIVOTAL_CHAIN], ["weather", WEATHER_CHAIN]] as const) {
+        it(`${name} chain: every state's next-token distribution matches the spec within 1e-4`, async () => {
+            const path = join(dir, `${name}.gguf`);
+            await writeMarkovModel(spec, path);
+            const vocab = markovVocabulary(spec);
+            const p = markovTransition(spec);
+            const model = await llama.loadModel({modelPath: path});
+            try {
+                assert.equal(model.tokens.bos, 1);
+                assert.equal(model.tokens.eos, 2);
+                spec.tokens.forEach((token, i) => {
+                    assert.equal(model.detokenize([(MARKOV_FIRST_TOKEN_ID + i) as Token]), token);
+                });
+
+                const context = await model.createContext({contextSize: 256, threads: 1});
+                try {
+                    const sequence = context.getSequence();
+                    const expected = (state: string, id: number): number =>
+                        id === 2 ? p(state, MARKOV_EOS) : id >= MARKOV_FIRST_TOKEN_ID ? p(state, vocab[id]!) : 0;
+                    const check = (state: string, probabilities: Map<Token, number>, what: string) => {
+                        for (let id = 0; id < vocab.length; id++) {
+                            const actual = probabilities.get(id as Token) ?? 0;
+                            assert.ok(
+                                Math.abs(actual - expected(state, id)) <= 1e-4,
+                                `${what}: P(${vocab[id]}) is ${actual}, expected ${expected(state, id)}`,
+                            );
+                        }
+                    };
+
+                    check(MARKOV_BOS, await nextDistribution(sequence, [1 as Token]), "after <s>");
+                    for (const [i, token] of spec.tokens.entries()) {
+                        const id = (MARKOV_FIRST_TOKEN_ID + i) as Token;
+                        check(token, await nextDistribution(sequence, [1 as Token, id]), `after <s> ${token}`);
+                    }
+                    // Only the current token matters, however long the history.
+                    const last = spec.tokens.length - 1;
+                    const history = [1, MARKOV_FIRST_TOKEN_ID, MARKOV_FIRST_TOKEN_ID + last, MARKOV_FIRST_TOKEN_ID] as Token[];
+                    check(spec.tokens[0]!, await nextDistribution(sequence, history), "after a longer history");
+                } finally {
+                    await context.dispose();
+                }
+            } finally {
+                await model.dispose();
+            }
+        });
+    }
+});
+
+describe("random-weight shape model in llama.cpp", function () {
+    this.timeout(180_000);
+    let llama: Llama;
+    let dir: string;
+
+    before(async () => {
+        dir = await mkdtemp(join(tmpdir(), "shape-model-test-"));
+        llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
+    });
+    after(async () => {
+        await llama?.dispose();
+        await rm(dir, {recursive: true, force: true});
+    });
+
+    it("writes the smollm2-135m shape, which llama.cpp loads and generates from", async () => {
+        const shape = SHAPES["smollm2-135m"];
+        const path = join(dir, "smollm2-135m.gguf");
+        await writeShapeModel("smollm2-135m", path, {seed: 1});
+        // Q8_0 matrices (34 bytes per 32 weights), tied output, a ~0.8 MB vocabulary header.
+        const size = (await stat(path)).size;
+        assert.ok(size > 140e6 && size < 150e6, `file is ${size} bytes`);
+
+        const model = await llama.loadModel({modelPath: path});
+        try {
+            assert.equal(model.embeddingVectorSize, shape.embeddingLength);
+            assert.equal(model.trainContextSize, shape.contextLength);
+            assert.equal(model.fileInfo.metadata.tokenizer.ggml.tokens.length, shape.vocabSize);
+            assert.equal(model.fileInfo.tensorInfo?.length, 2 + 9 * shape.blockCount);
+
+            const context = await model.createContext({contextSize: 256, threads: 1});
+            try {
+                const sequence = context.getSequence();
+                let input: Token[] = model.tokenize("Hello world");
+                input.unshift(model.tokens.bos!);
+                const generated: Token[] = [];
+                for (let i = 0; i < 4; i++) {
+                    const items: ControlledEvaluateInputItem[] = [
+                        ...input.slice(0, -1),
+                        [input.at(-1)!, {generateNext: {token: true, confidence: true, options: {...FULL_DISTRIBUTION, seed: 7}}}],
+                    ];
+                    const next = (await sequence.controlledEvaluate(items)).at(-1)?.next;
+                    const token = next?.token;
+                    assert.ok(token != null && token >= 0 && token < shape.vocabSize, `token ${token}`);
+                    assert.ok(next?.confidence! > 0 && next?.confidence! <= 1, `confidence ${next?.confidence}`);
+                    generated.push(token);
+                    input = [token];
+                }
+                assert.equal(generated.length, 4);
+            } finally {
+                await context.dispose();
+            }
+        } finally {
+            await model.dispose();
+        }
+    });
+});
