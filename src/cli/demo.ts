@@ -52,7 +52,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out();
     out("Low temperature sharpens each token on its own and still prefers A, whose many mediocre");
     out("continuations add up; the power distribution p^alpha weighs whole completions and picks B.");
-    out("Try: power-sampling solve --samples 5 --json \"\"");
+    out("Try: power-sampling solve --samples 5 --mcmc-steps 100 --json \"\"");
 }
 
 function percent(x: number): string {

@@ -58,7 +58,7 @@ async function solveCommand(argv: string[]): Promise<void> {
         json: {type: "boolean"}, "cache-dir": {type: "string"}
     });
     if (positionals.length !== 1) throw new InvalidInputError(`solve takes one PROMPT argument, got ${positionals.length}`);
-    const params = resolveParams({
+    const params = withFlagNames(() => resolveParams({
         method: parseChoice("method", values.method, METHODS),
         alpha: parseNumber("alpha", values.alpha),
         blockSize: parseNumber("block-size", values["block-size"]),
@@ -66,7 +66,7 @@ async function solveCommand(argv: string[]): Promise<void> {
         maxTokens: parseNumber("max-tokens", values["max-tokens"]),
         samples: parseNumber("samples", values.samples),
         seed: parseNumber("seed", values.seed)
-    });
+    }));
     const threads = parseNumber("threads", values.threads);
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
         throw new InvalidInputError(`--threads must be an integer >= 1, got ${threads}`);
@@ -104,10 +104,12 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
         } catch (error) {
             throw new InvalidInputError(`cannot read Markov spec ${source}: ${(error as Error).message}`);
         }
-        await writeMarkovModel(parseMarkovSpec(json), out!);
+        const spec = parseMarkovSpec(json);
+        await writingTo(out!, () => writeMarkovModel(spec, out!));
     } else if (kind === "shape") {
         const name = parseChoice("shape", source, Object.keys(SHAPES) as ShapeName[])!;
-        await writeShapeModel(name, out!, {seed: parseNumber("seed", values.seed)});
+        const seed = parseNumber("seed", values.seed);
+        await writingTo(out!, () => writeShapeModel(name, out!, {seed}));
     } else {
         throw new InvalidInputError(`make-test-model: unknown kind "${kind}", expected markov or shape`);
     }
@@ -115,10 +117,40 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
 }
 
 function parse<T extends ParseArgsConfig["options"] & {}>(args: string[], options: T) {
+    // "--seed -1" would read as two flags; join a negative number to the option that takes it.
+    const joined: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+        const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : undefined;
+        if (name && options[name]?.type === "string" && /^-\d/.test(args[i + 1] ?? "")) joined.push(`${args[i]}=${args[++i]}`);
+        else joined.push(args[i]!);
+    }
     try {
-        return parseArgs({args, options, allowPositionals: true, strict: true});
+        return parseArgs({args: joined, options, allowPositionals: true, strict: true});
     } catch (error) {
-        throw new InvalidInputError((error as Error).message);
+        throw new InvalidInputError((error as Error).message.split("\n")[0]!);
+    }
+}
+
+/** Parameter errors name the flag the user typed (--block-size), not the field (blockSize). */
+function withFlagNames<T>(body: () => T): T {
+    try {
+        return body();
+    } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        throw new InvalidInputError(error.message.replace(/^([a-z][A-Za-z]*) must/, (_, name: string) =>
+            `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must`));
+    }
+}
+
+/** A file that cannot be written is the user's to fix: say which and why. */
+async function writingTo(file: string, write: () => Promise<void>): Promise<void> {
+    try {
+        await write();
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "ENOTDIR" || code === "EROFS")
+            throw new InvalidInputError(`cannot write ${file}: ${code === "ENOENT" ? "its folder does not exist" : code}`);
+        throw error;
     }
 }
 

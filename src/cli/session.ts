@@ -9,11 +9,14 @@ export async function withModel<T>(modelPath: string, options: {threads?: number
     process.once("SIGINT", interrupt);
     const start = performance.now();
     const llama = await openLlama();
+    let model: LlamaLanguageModel | undefined;
     try {
-        const model = await LlamaLanguageModel.load(llama, modelPath, options);
+        model = await LlamaLanguageModel.load(llama, modelPath, options);
         return await body(model, performance.now() - start, controller.signal);
     } finally {
         process.off("SIGINT", interrupt);
+        // Model before instance: disposing the instance first has hung with models loaded.
+        await model?.model.dispose();
         await llama.dispose();
     }
 }

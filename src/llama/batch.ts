@@ -34,8 +34,10 @@ interface ActiveRequest {
 export class LlamaSequenceBatch implements SequenceBatch {
     private readonly slots: SequenceSlot[];
 
-    constructor(private readonly context: LlamaContext, private readonly prompt: readonly Token[], private readonly eosToken: Token) {
-        this.slots = Array.from({length: context.totalSequences}, () => ({sequence: context.getSequence(), held: []}));
+    /** Sequences come from one or more contexts (llama.cpp allows 256 sequences per context). */
+    constructor(private readonly contexts: readonly LlamaContext[], private readonly prompt: readonly Token[], private readonly eosToken: Token) {
+        this.slots = contexts.flatMap((context) =>
+            Array.from({length: context.totalSequences}, () => ({sequence: context.getSequence(), held: []})));
     }
 
     get size(): number {
@@ -60,7 +62,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
     }
 
     async dispose(): Promise<void> {
-        await this.context.dispose();
+        await Promise.all(this.contexts.map((context) => context.dispose()));
     }
 
     /** Trims the sequence to the longest prefix it shares with prompt + request.prefix. */

@@ -16,6 +16,12 @@ export interface LlamaLanguageModelOptions {
  */
 const TINY_MODEL_BYTES = 32 * 1024 * 1024;
 
+/** Preceding tokens node-llama-cpp needs to place a token's leading space. */
+const CONTEXT_FOR_DETOKENIZE = 8;
+
+/** llama.cpp's n_seq_max limit. */
+const MAX_SEQUENCES_PER_CONTEXT = 256;
+
 export class LlamaLanguageModel implements LanguageModel {
     readonly eosToken: Token;
     readonly threads: number;
@@ -43,13 +49,18 @@ export class LlamaLanguageModel implements LanguageModel {
         return prompt;
     }
 
-    detokenize(tokens: readonly Token[]): string {
-        return this.model.detokenize(tokens as LlamaToken[]);
+    /** Text of `tokens`; `preceding` (e.g. the prompt) decides a leading space as the tokenizer would. */
+    detokenize(tokens: readonly Token[], preceding: readonly Token[] = []): string {
+        return this.model.detokenize(tokens as LlamaToken[], false, preceding.slice(-CONTEXT_FOR_DETOKENIZE) as LlamaToken[]);
     }
 
-    /** The text of each token on its own. */
-    pieces(tokens: readonly Token[]): string[] {
-        return tokens.map((token) => this.model.detokenize([token as LlamaToken], true));
+    /** The text of each token, read after the tokens before it. */
+    pieces(tokens: readonly Token[], preceding: readonly Token[] = []): string[] {
+        const all = [...preceding, ...tokens];
+        return tokens.map((_, i) => {
+            const end = preceding.length + i;
+            return this.detokenize(tokens.slice(i, i + 1), all.slice(Math.max(0, end - CONTEXT_FOR_DETOKENIZE), end));
+        });
     }
 
     async openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch> {
@@ -58,13 +69,18 @@ export class LlamaLanguageModel implements LanguageModel {
             throw new InvalidInputError(`the prompt is ${prompt.length} tokens; the model's context holds ${this.contextSize}`);
         if (needed > this.contextSize)
             throw new InvalidInputError(`prompt (${prompt.length} tokens) + max tokens (${maxTokens}) exceed the model's context of ${this.contextSize} tokens`);
-        const context = await this.model.createContext({
-            contextSize: needed + 1,
-            sequences: size,
-            threads: this.threads,
-            // Whole prompts in one batch; decoding steps carry one token per sequence.
-            batchSize: Math.max(size, Math.min(needed, 2048))
-        });
-        return new LlamaSequenceBatch(context, prompt, this.eosToken);
+        const contexts = [];
+        for (let first = 0; first < size; first += MAX_SEQUENCES_PER_CONTEXT) {
+            const sequences = Math.min(MAX_SEQUENCES_PER_CONTEXT, size - first);
+            contexts.push(await this.model.createContext({
+                contextSize: needed + 1,
+                sequences,
+                threads: this.threads,
+                // Whole prompts in one batch; decoding steps carry one token per sequence.
+                batchSize: Math.max(sequences, Math.min(needed, 2048)),
+                failedCreationRemedy: false
+            }));
+        }
+        return new LlamaSequenceBatch(contexts, prompt, this.eosToken);
     }
 }

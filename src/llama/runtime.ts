@@ -60,7 +60,7 @@ export async function loadGgufModel(llama: Llama, modelPath: string): Promise<Ll
     try {
         return await llama.loadModel({modelPath});
     } catch (error) {
-        throw new InvalidInputError(`cannot load GGUF model ${modelPath}: ${firstLine((error as Error).message)}`);
+        throw new InvalidInputError(`cannot load GGUF model ${modelPath}: the file is corrupt or incomplete (${firstLine((error as Error).message)})`);
     }
 }
 

@@ -44,8 +44,8 @@ export async function solve(model: LlamaLanguageModel, prompt: string, params: S
         method,
         params: rest,
         samples: result.samples.map((s) => ({
-            text: model.detokenize(s.tokens),
-            tokens: model.pieces(s.tokens),
+            text: model.detokenize(s.tokens, promptTokens),
+            tokens: model.pieces(s.tokens, promptTokens),
             finishReason: s.finishReason,
             logProb: s.logProb,
             tokenCount: s.tokens.length,

@@ -1,0 +1,140 @@
+/**
+ * The samplers through real llama.cpp: Markov-chain GGUFs with a known distribution, so the
+ * draws can be compared with exact enumeration, and stories260K as a real transformer.
+ */
+import {strict as assert} from "node:assert";
+import type {Token as LlamaToken} from "node-llama-cpp";
+import {empiricalDistribution, enumerateCompletions, powerDistribution, temperedDistribution, totalVariation} from "../../src/sampling/exact.js";
+import type {LlamaLanguageModel} from "../../src/llama/model.js";
+import {resolveParams, type SamplingParams} from "../../src/sampling/params.js";
+import {sample, type SamplingResult} from "../../src/sampling/run.js";
+import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
+import {markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
+import {LlamaFixture} from "../support/llama.js";
+import {tvNoiseQuantile} from "../support/noise.js";
+
+/** Completions end with EOS after 1-3 tokens or are cut at 4: lengths vary. */
+const VARIABLE_LENGTH = parseMarkovSpec({
+    tokens: ["x", "y", "z"],
+    transitions: {
+        "<s>": {x: 0.5, y: 0.3, z: 0.2},
+        x: {"</s>": 0.45, x: 0.05, y: 0.25, z: 0.25},
+        y: {"</s>": 0.1, x: 0.3, y: 0.1, z: 0.5},
+        z: {"</s>": 0.6, x: 0.15, y: 0.15, z: 0.1}
+    }
+});
+
+describe("power sampling through llama.cpp", function () {
+    this.timeout(300_000);
+    const fixture = new LlamaFixture();
+    before(() => fixture.open());
+    after(() => fixture.close());
+
+    const completions = (result: SamplingResult, eos: number) =>
+        result.samples.map((s) => (s.finishReason === "eos" ? [...s.tokens, eos] : s.tokens));
+    const run = (model: LlamaLanguageModel, params: Partial<SamplingParams>) =>
+        sample(model, model.tokenize(""), resolveParams({seed: 11, ...params}));
+
+    describe("on a Markov chain with completions of different lengths", () => {
+        const maxTokens = 4;
+        const draws = 400;
+        const next = markovNextTokenDistribution(VARIABLE_LENGTH);
+        const target = powerDistribution(enumerateCompletions(next, 2, maxTokens), 4);
+        const bound = tvNoiseQuantile(target, draws);
+        let model: LlamaLanguageModel;
+        before(async () => { model = await fixture.markovModel("variable-length", VARIABLE_LENGTH); });
+
+        it("power draws p^alpha within the sampling-noise bound", async () => {
+            const result = await run(model, {method: "power", alpha: 4, blockSize: maxTokens, maxTokens, mcmcSteps: 50, samples: draws});
+            const tv = totalVariation(target, empiricalDistribution(completions(result, model.eosToken)));
+            assert.ok(tv < bound, `TV ${tv.toFixed(4)} >= noise bound ${bound.toFixed(4)} (${draws} draws)`);
+            assert.ok(result.stats.acceptanceRate! > 0 && result.stats.acceptanceRate! < 1);
+        });
+
+        it("low temperature lands measurably elsewhere, on its own tempered distribution", async () => {
+            const result = await run(model, {method: "low-temperature", alpha: 4, maxTokens, samples: draws});
+            const empirical = empiricalDistribution(completions(result, model.eosToken));
+            const tempered = temperedDistribution(next, 2, maxTokens, 1 / 4);
+            assert.ok(totalVariation(tempered, empirical) < tvNoiseQuantile(tempered, draws));
+            assert.ok(totalVariation(target, empirical) > 3 * bound, `TV to p^alpha ${totalVariation(target, empirical)}`);
+        });
+
+        it("logProb and the per-token log-probabilities are exact", async () => {
+            const result = await run(model, {method: "power", alpha: 4, blockSize: 2, maxTokens, mcmcSteps: 5, samples: 20});
+            for (const [i, tokens] of completions(result, model.eosToken).entries()) {
+                const exact = tokens.reduce((sum, token, k) => sum + Math.log(next(tokens.slice(0, k))[token]!), 0);
+                assert.ok(Math.abs(result.samples[i]!.logProb - exact) < 1e-3, `${result.samples[i]!.logProb} vs ${exact}`);
+            }
+        });
+    });
+
+    it("the pivotal two-branch example: power picks B 99.5 %, low temperature 16.5 %", async () => {
+        const model = await fixture.markovModel("pivotal", PIVOTAL_CHAIN);
+        const b = markovVocabulary(PIVOTAL_CHAIN).indexOf("B");
+        const draws = 200;
+        const shareOfB = (result: SamplingResult) => result.samples.filter((s) => s.tokens[0] === b).length / draws;
+        // 4 binomial standard errors: a failure is a real difference, not noise.
+        const within = (share: number, p: number) => Math.abs(share - p) < 4 * Math.sqrt(p * (1 - p) / draws) + 0.005;
+        const power = shareOfB(await run(model, {method: "power", alpha: 4, blockSize: 8, maxTokens: 8, mcmcSteps: 100, samples: draws}));
+        const low = shareOfB(await run(model, {method: "low-temperature", alpha: 4, maxTokens: 8, samples: draws}));
+        assert.ok(within(power, 0.995), `power B share ${power}`);
+        assert.ok(within(low, 0.165), `low-temperature B share ${low}`);
+    });
+
+    describe("on stories260K, a real trained transformer", () => {
+        let model: LlamaLanguageModel;
+        before(async () => { model = await fixture.load("/work/shared/models/stories260K.gguf".replace("/work/shared", sharedDir())); });
+
+        it("power sampling writes text, deterministically for a seed, with exact log p", async () => {
+            const params = {method: "power", alpha: 4, blockSize: 16, maxTokens: 48, mcmcSteps: 4, samples: 3} as const;
+            const prompt = model.tokenize("Once upon a time");
+            const a = await sample(model, prompt, resolveParams({...params, seed: 1}));
+            const b = await sample(model, prompt, resolveParams({...params, seed: 1}));
+            assert.deepEqual(a.samples.map((s) => s.tokens), b.samples.map((s) => s.tokens));
+            assert.ok(a.samples.every((s) => /[a-z]+ [a-z]+/.test(model.detokenize(s.tokens))));
+            assert.equal(a.stats.mcmcSteps, a.samples.length * 4 * Math.ceil(48 / 16) - countSkippedSteps(a, 16, 4));
+            for (const s of a.samples) {
+                const full = await referenceLogProb(model, prompt, s.finishReason === "eos" ? [...s.tokens, model.eosToken] : s.tokens);
+                assert.ok(Math.abs(s.logProb - full) < 1e-3, `sampler ${s.logProb} vs full-vocabulary ${full}`);
+            }
+        });
+
+        it("power finds likelier completions than low temperature (mean log p)", async () => {
+            const params = {alpha: 4, blockSize: 24, maxTokens: 24, samples: 16, seed: 2};
+            const mean = (r: SamplingResult) => r.samples.reduce((sum, s) => sum + s.logProb, 0) / r.samples.length;
+            const prompt = model.tokenize("Once upon a time");
+            const low = await sample(model, prompt, resolveParams({...params, method: "low-temperature"}));
+            const power = await sample(model, prompt, resolveParams({...params, method: "power", mcmcSteps: 20}));
+            assert.ok(mean(power) > mean(low), `power ${mean(power)} vs low temperature ${mean(low)}`);
+        });
+    });
+});
+
+function sharedDir(): string {
+    return process.env.POWER_SAMPLING_SHARED ?? new URL("../../../shared", import.meta.url).pathname;
+}
+
+/** Chains that end with EOS before the last block skip that block's steps. */
+function countSkippedSteps(result: SamplingResult, blockSize: number, steps: number): number {
+    const blocks = Math.ceil(48 / blockSize);
+    return result.samples.reduce((skipped, s) => {
+        const used = s.finishReason === "eos" ? Math.ceil((s.tokens.length + 1) / blockSize) : blocks;
+        return skipped + (blocks - used) * steps;
+    }, 0);
+}
+
+/** log p of `tokens` after `prompt` from full next-token distributions (fine in a test). */
+async function referenceLogProb(model: LlamaLanguageModel, prompt: number[], tokens: number[]): Promise<number> {
+    const context = await model.model.createContext({contextSize: prompt.length + tokens.length + 1, threads: 1});
+    try {
+        const all = [...prompt, ...tokens] as LlamaToken[];
+        const output = await context.getSequence().controlledEvaluate(all.map((token, i) => i >= prompt.length - 1 && i < all.length - 1
+            ? [token, {generateNext: {probabilities: true, options: {temperature: 1, topK: 0, topP: 1, minP: 0}}}]
+            : token));
+        let sum = 0;
+        for (let i = prompt.length - 1; i < all.length - 1; i++) sum += Math.log(output[i]!.next!.probabilities!.get(all[i + 1]!)!);
+        return sum;
+    } finally {
+        await context.dispose();
+    }
+}
