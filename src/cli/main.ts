@@ -13,6 +13,7 @@ import {builtinModelPath, defaultCacheDir} from "./cache.js";
 import {runDemo} from "./demo.js";
 import {toJson, toReadable} from "./output.js";
 import {ProgressBar} from "./progress.js";
+import {runBench} from "./bench.js";
 import {withModel} from "./session.js";
 import {solve} from "../llama/solve.js";
 
@@ -30,6 +31,7 @@ const USAGE = `usage:
       --json                one JSON object on stdout
   power-sampling demo [--samples K] [--seed S]
   power-sampling make-test-model markov SPEC.json OUT.gguf
+  power-sampling bench [--quick] [--json] [--threads N]
   power-sampling make-test-model shape ${Object.keys(SHAPES).join("|")} OUT.gguf [--seed S]
 common: --cache-dir DIR (default ${defaultCacheDir()})`;
 
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
         case "solve": return solveCommand(rest);
         case "demo": return demoCommand(rest);
         case "make-test-model": return makeTestModelCommand(rest);
+        case "bench": return benchCommand(rest);
         case undefined:
         case "help":
         case "--help":
@@ -67,9 +70,7 @@ async function solveCommand(argv: string[]): Promise<void> {
         samples: parseNumber("samples", values.samples),
         seed: parseNumber("seed", values.seed)
     }));
-    const threads = parseNumber("threads", values.threads);
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
-        throw new InvalidInputError(`--threads must be an integer >= 1, got ${threads}`);
+    const threads = parseThreads(values.threads);
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
     const modelPath = values.model ?? await builtinModelPath(values["cache-dir"] ?? defaultCacheDir());
     const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
@@ -114,6 +115,23 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
         throw new InvalidInputError(`make-test-model: unknown kind "${kind}", expected markov or shape`);
     }
     process.stderr.write(`wrote ${out}\n`);
+}
+
+async function benchCommand(argv: string[]): Promise<void> {
+    const {values} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    await runBench({
+        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        quick: values.quick ?? false,
+        json: values.json ?? false,
+        threads: parseThreads(values.threads)
+    });
+}
+
+function parseThreads(value: string | undefined): number | undefined {
+    const threads = parseNumber("threads", value);
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
+        throw new InvalidInputError(`--threads must be an integer >= 1, got ${threads}`);
+    return threads;
 }
 
 function parse<T extends ParseArgsConfig["options"] & {}>(args: string[], options: T) {

@@ -8,8 +8,9 @@ import {mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile} from "node
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {buildCli, describeRun, runCli, type CliResult} from "../support/cli.js";
+import {sharedModel} from "../support/shared.js";
 
-const STORIES = "/work/shared/models/stories260K.gguf";
+const STORIES = sharedModel("stories260K.gguf");
 /** stories260K's trained context (llama.context_length in the GGUF). */
 const STORIES_CONTEXT = 2048;
 const PROMPT = "Once upon a time";

@@ -12,6 +12,7 @@ import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js"
 import {markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
 import {LlamaFixture} from "../support/llama.js";
 import {tvNoiseQuantile} from "../support/noise.js";
+import {sharedModel} from "../support/shared.js";
 
 /** Completions end with EOS after 1-3 tokens or are cut at 4: lengths vary. */
 const VARIABLE_LENGTH = parseMarkovSpec({
@@ -83,7 +84,7 @@ describe("power sampling through llama.cpp", function () {
 
     describe("on stories260K, a real trained transformer", () => {
         let model: LlamaLanguageModel;
-        before(async () => { model = await fixture.load("/work/shared/models/stories260K.gguf".replace("/work/shared", sharedDir())); });
+        before(async () => { model = await fixture.load(sharedModel("stories260K.gguf")); });
 
         it("power sampling writes text, deterministically for a seed, with exact log p", async () => {
             const params = {method: "power", alpha: 4, blockSize: 16, maxTokens: 48, mcmcSteps: 4, samples: 3} as const;
@@ -109,10 +110,6 @@ describe("power sampling through llama.cpp", function () {
         });
     });
 });
-
-function sharedDir(): string {
-    return process.env.POWER_SAMPLING_SHARED ?? new URL("../../../shared", import.meta.url).pathname;
-}
 
 /** Chains that end with EOS before the last block skip that block's steps. */
 function countSkippedSteps(result: SamplingResult, blockSize: number, steps: number): number {

@@ -1,0 +1,81 @@
+/**
+ * The published implementation's way of driving the model, for the benchmark only: every
+ * proposal re-feeds the whole prefix (no KV reuse), every token brings the full vocabulary's
+ * distribution into JavaScript for a log-softmax at both temperatures, and chains run one at
+ * a time. Same samplers on top, so only the model access differs.
+ */
+import type {LlamaContextSequence, Token as LlamaToken} from "node-llama-cpp";
+import {throwIfCancelled} from "../sampling/errors.js";
+import type {Continuation, ContinueRequest, DrawOptions, LanguageModel, SequenceBatch, Token} from "../sampling/model.js";
+import type {LlamaLanguageModel} from "./model.js";
+
+export class ReferenceLanguageModel implements LanguageModel {
+    readonly eosToken: Token;
+
+    constructor(private readonly base: LlamaLanguageModel) {
+        this.eosToken = base.eosToken;
+    }
+
+    async openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch> {
+        const context = await this.base.model.createContext({contextSize: prompt.length + maxTokens + 1, threads: this.base.threads});
+        const sequence = context.getSequence();
+        return {
+            size,
+            continue: async (requests, options) => {
+                const results: Continuation[] = [];
+                for (const request of requests) results.push(await continueAlone(sequence, prompt, request, options, this.eosToken));
+                return results;
+            },
+            dispose: () => context.dispose()
+        };
+    }
+}
+
+async function continueAlone(sequence: LlamaContextSequence, prompt: readonly Token[], request: ContinueRequest,
+    options: DrawOptions, eosToken: Token): Promise<Continuation> {
+    await sequence.clearHistory();
+    const result: Continuation = {tokens: [], logP: [], logQ: []};
+    let feed = [...prompt, ...request.prefix] as LlamaToken[];
+    while (result.tokens.length < request.maxTokens && result.tokens[result.tokens.length - 1] !== eosToken) {
+        throwIfCancelled(options.signal);
+        const last = feed.length - 1;
+        const output = await sequence.controlledEvaluate([...feed.slice(0, last), [feed[last]!, {
+            generateNext: {probabilities: true, options: {temperature: 1, topK: 0, topP: 1, minP: 0}}
+        }]]);
+        const {token, logP, logQ} = drawFromFull(output[last]!.next!.probabilities!, options);
+        result.tokens.push(token);
+        result.logP.push(logP);
+        result.logQ.push(logQ);
+        feed = [token as LlamaToken];
+        options.onStep?.(1);
+    }
+    return result;
+}
+
+/** Log-softmax of the whole vocabulary at temperature 1 and at the draw temperature, then a draw. */
+function drawFromFull(probabilities: ReadonlyMap<LlamaToken, number>, {temperature, random}: DrawOptions): {token: Token; logP: number; logQ: number} {
+    const tokens = [...probabilities.keys()];
+    const logP = Float64Array.from(probabilities.values(), Math.log);
+    if (temperature === 0) {
+        const best = logP.indexOf(maximum(logP));
+        return {token: tokens[best]!, logP: logP[best]!, logQ: 0};
+    }
+    const scaled = logP.map((value) => value / temperature);
+    const max = maximum(scaled);
+    let total = 0;
+    for (const value of scaled) total += Math.exp(value - max);
+    const logZ = max + Math.log(total);
+    let u = random.float();
+    for (let i = 0; i < tokens.length; i++) {
+        u -= Math.exp(scaled[i]! - logZ);
+        if (u < 0 || i === tokens.length - 1) return {token: tokens[i]!, logP: logP[i]!, logQ: scaled[i]! - logZ};
+    }
+    throw new Error("unreachable");
+}
+
+/** A loop, not Math.max(...values): spreading 150k arguments overflows the stack. */
+function maximum(values: Float64Array): number {
+    let max = -Infinity;
+    for (const value of values) if (value > max) max = value;
+    return max;
+}
