@@ -23,9 +23,20 @@ interface SequenceSlot {
     readonly held: Token[];
 }
 
+/** One continue() call: its requests resolve together. */
+interface PendingCall {
+    readonly requests: readonly ContinueRequest[];
+    readonly options: DrawOptions;
+    readonly results: Continuation[];
+    open: number;
+    readonly resolve: (results: Continuation[]) => void;
+    readonly reject: (error: unknown) => void;
+}
+
 interface ActiveRequest {
     readonly slot: SequenceSlot;
     readonly request: ContinueRequest;
+    readonly call: PendingCall;
     readonly result: Continuation;
     /** Tokens to feed at the next step; the last one is the position to draw after. */
     feed: Token[];
@@ -33,6 +44,12 @@ interface ActiveRequest {
 
 export class LlamaSequenceBatch implements SequenceBatch {
     private readonly slots: SequenceSlot[];
+    /** Calls that arrived since the last step began. */
+    private arrived: PendingCall[] = [];
+    private drawing: ActiveRequest[] = [];
+    /** Finished requests whose log p is computed during the next step. */
+    private scoring: ActiveRequest[] = [];
+    private driving = false;
 
     /** Sequences come from one or more contexts (llama.cpp allows 256 sequences per context). */
     constructor(private readonly contexts: readonly LlamaContext[], private readonly prompt: readonly Token[], private readonly eosToken: Token) {
@@ -44,35 +61,82 @@ export class LlamaSequenceBatch implements SequenceBatch {
         return this.slots.length;
     }
 
-    async continue(requests: readonly ContinueRequest[], options: DrawOptions): Promise<Continuation[]> {
-        const active = await Promise.all(requests.map((request) => this.prepare(request)));
-        const results = active.map((item) => item.result);
-        let open = active;
-        while (open.length > 0) {
-            throwIfCancelled(options.signal);
-            await Promise.all(open.map((item) => this.drawNext(item, options)));
-            options.onStep?.(open.length);
-            open = open.filter((item) => !this.finished(item));
-        }
-        if (options.temperature !== 0 && options.temperature !== 1) {
-            throwIfCancelled(options.signal);
-            await Promise.all(active.map((item) => this.scoreAtTemperatureOne(item)));
-        }
-        return results;
+    /**
+     * Concurrent calls share token steps: every step draws one token for every open request of
+     * every call, so chains that run their own loops still decode as one batch.
+     */
+    continue(requests: readonly ContinueRequest[], options: DrawOptions): Promise<Continuation[]> {
+        return new Promise((resolve, reject) => {
+            this.arrived.push({requests, options, results: [], open: requests.length, resolve, reject});
+            if (!this.driving) void this.drive();
+        });
     }
 
     async dispose(): Promise<void> {
         await Promise.all(this.contexts.map((context) => context.dispose()));
     }
 
+    private async drive(): Promise<void> {
+        this.driving = true;
+        try {
+            for (;;) {
+                // Callers resolved by the last step post their next requests in microtasks;
+                // one macrotask later they have all arrived, so the batch stays full.
+                await new Promise((resolve) => setImmediate(resolve));
+                await this.admitArrivals();
+                if (this.drawing.length === 0 && this.scoring.length === 0) break;
+                await this.step();
+            }
+        } catch (error) {
+            for (const call of new Set([...this.arrived, ...[...this.drawing, ...this.scoring].map((item) => item.call)])) call.reject(error);
+            this.arrived = [];
+            this.drawing = [];
+            this.scoring = [];
+        } finally {
+            this.driving = false;
+        }
+        if (this.arrived.length > 0) void this.drive();
+    }
+
+    private async admitArrivals(): Promise<void> {
+        const calls = this.arrived;
+        this.arrived = [];
+        for (const call of calls) {
+            call.results.length = call.requests.length;
+            this.drawing.push(...await Promise.all(call.requests.map((request, k) => this.prepare(request, call, k))));
+        }
+    }
+
+    /**
+     * One token for every drawing request and the log p pass of requests that finished drawing
+     * at the last step, all in one llama.cpp batch; then hand back the calls that are complete.
+     */
+    private async step(): Promise<void> {
+        for (const item of [...this.drawing, ...this.scoring]) throwIfCancelled(item.call.options.signal);
+        const scored = this.scoring;
+        await Promise.all([...this.drawing.map((item) => this.drawNext(item)), ...scored.map((item) => this.scoreAtTemperatureOne(item))]);
+        const drawnPerCall = new Map<PendingCall, number>();
+        for (const item of this.drawing) drawnPerCall.set(item.call, (drawnPerCall.get(item.call) ?? 0) + 1);
+        for (const [call, drawn] of drawnPerCall) call.options.onStep?.(drawn);
+        const finished = this.drawing.filter((item) => this.finished(item));
+        this.drawing = this.drawing.filter((item) => !this.finished(item));
+        // Tempered draws still need log p at temperature 1; the others are complete now.
+        this.scoring = finished.filter((item) => item.call.options.temperature !== 0 && item.call.options.temperature !== 1);
+        for (const item of [...scored, ...finished.filter((item) => !this.scoring.includes(item))]) {
+            if (--item.call.open === 0) item.call.resolve(item.call.results);
+        }
+    }
+
     /** Trims the sequence to the longest prefix it shares with prompt + request.prefix. */
-    private async prepare(request: ContinueRequest): Promise<ActiveRequest> {
+    private async prepare(request: ContinueRequest, call: PendingCall, index: number): Promise<ActiveRequest> {
         const slot = this.slots[request.sequence]!;
         const target = [...this.prompt, ...request.prefix];
         // Logits are not kept, so the last target token is always fed again to draw after it.
         const keep = Math.min(commonPrefixLength(slot.held, target), target.length - 1);
         await this.truncate(slot, keep);
-        return {slot, request, result: {tokens: [], logP: [], logQ: []}, feed: target.slice(keep)};
+        const result: Continuation = {tokens: [], logP: [], logQ: []};
+        call.results[index] = result;
+        return {slot, request, call, result, feed: target.slice(keep)};
     }
 
     private async truncate(slot: SequenceSlot, length: number): Promise<void> {
@@ -81,7 +145,8 @@ export class LlamaSequenceBatch implements SequenceBatch {
         slot.held.length = length;
     }
 
-    private async drawNext(item: ActiveRequest, {temperature, random}: DrawOptions): Promise<void> {
+    private async drawNext(item: ActiveRequest): Promise<void> {
+        const {temperature, random} = item.call.options;
         const options = {...FULL_VOCABULARY, temperature, seed: random.uint32()};
         const last = item.feed.length - 1;
         const input: ControlledEvaluateInputItem[] = asLlamaTokens(item.feed.slice(0, last));

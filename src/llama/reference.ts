@@ -19,12 +19,18 @@ export class ReferenceLanguageModel implements LanguageModel {
     async openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch> {
         const context = await this.base.model.createContext({contextSize: prompt.length + maxTokens + 1, threads: this.base.threads});
         const sequence = context.getSequence();
+        // One chain at a time: calls from concurrent chains queue behind each other.
+        let queue: Promise<unknown> = Promise.resolve();
         return {
             size,
-            continue: async (requests, options) => {
-                const results: Continuation[] = [];
-                for (const request of requests) results.push(await continueAlone(sequence, prompt, request, options, this.eosToken));
-                return results;
+            continue: (requests, options) => {
+                const run = queue.then(async () => {
+                    const results: Continuation[] = [];
+                    for (const request of requests) results.push(await continueAlone(sequence, prompt, request, options, this.eosToken));
+                    return results;
+                });
+                queue = run.catch(() => undefined);
+                return run;
             },
             dispose: () => context.dispose()
         };

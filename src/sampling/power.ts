@@ -6,46 +6,34 @@
  */
 import {type Chain, endsWith, replaceSuffix, sumFrom} from "./chain.js";
 import type {Continuation} from "./model.js";
-import {throwIfCancelled} from "./errors.js";
 import type {SamplingRun} from "./run.js";
 
-export async function runPower(run: SamplingRun): Promise<void> {
-    const {params, chains} = run;
-    const blocks = Math.ceil(params.maxTokens / params.blockSize);
-    for (let block = 1; block <= blocks; block++) {
-        // A chain that ended with EOS after an earlier block's MCMC steps is finished.
-        const active = chains.flatMap((chain, index) => (endsWith(chain, run.eosToken) ? [] : [index]));
-        if (active.length === 0) break;
+/** Runs chain `index` block by block until it ends with EOS after a block's steps, or the last block. */
+export async function runPower(run: SamplingRun, index: number): Promise<void> {
+    const {params} = run;
+    const chain = run.chains[index]!;
+    for (let block = 1; block <= run.blocks && !endsWith(chain, run.eosToken); block++) {
         const limit = Math.min(block * params.blockSize, params.maxTokens);
-        run.progress.block = block;
-        run.progress.blocks = blocks;
-        run.progress.mcmcStep = 0;
-        // Grow each chain from the proposal until EOS or the block's length limit.
-        await run.extend(active, limit);
+        run.moveTo(index, block, 0);
+        // Grow the chain from the proposal until EOS or the block's length limit.
+        await run.extend(index, limit);
         for (let step = 1; step <= params.mcmcSteps; step++) {
-            run.progress.mcmcStep = step;
-            await metropolisStep(run, active, limit);
+            run.moveTo(index, block, step);
+            await metropolisStep(run, index, limit);
         }
     }
+    run.finish(index);
 }
 
-/** One MH step for every active chain, the proposals drawn in step. */
-async function metropolisStep(run: SamplingRun, active: number[], limit: number): Promise<void> {
-    const {chains} = run;
-    const positions = active.map((index) => run.random.int(chains[index]!.tokens.length));
-    const proposals = await run.draw(active.map((index, k) => ({
-        sequence: index,
-        prefix: chains[index]!.tokens.slice(0, positions[k]),
-        maxTokens: limit - positions[k]!
-    })));
-    throwIfCancelled(run.signal);
-    active.forEach((index, k) => {
-        const chain = chains[index]!;
-        const accepted = Math.log(run.random.float()) < logAcceptanceRatio(chain, positions[k]!, proposals[k]!, run.params.alpha);
-        if (accepted) replaceSuffix(chain, positions[k]!, proposals[k]!);
-        run.progress.mcmcSteps++;
-        if (accepted) run.progress.acceptedSteps++;
-    });
+/** One MH step: resample the suffix from a uniform position, accept with probability min(1, r). */
+async function metropolisStep(run: SamplingRun, index: number, limit: number): Promise<void> {
+    const chain = run.chains[index]!;
+    const random = run.random(index);
+    const position = random.int(chain.tokens.length);
+    const proposal = await run.draw(index, chain.tokens.slice(0, position), limit - position);
+    const accepted = Math.log(random.float()) < logAcceptanceRatio(chain, position, proposal, run.params.alpha);
+    if (accepted) replaceSuffix(chain, position, proposal);
+    run.countStep(accepted);
     run.reportProgress();
 }
 

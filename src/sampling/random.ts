@@ -8,9 +8,10 @@ export class Random {
     private c: number;
     private d: number;
 
-    constructor(seed: number) {
-        // splitmix32 spreads a small integer seed over the 128-bit state.
-        let s = seed >>> 0;
+    /** `stream` gives independent sequences for one seed (one per chain). */
+    constructor(seed: number, stream = 0) {
+        // splitmix32 spreads a small integer seed (and stream) over the 128-bit state.
+        let s = (seed ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
         const next = () => {
             s = (s + 0x9e3779b9) >>> 0;
             let z = s;

@@ -1,6 +1,6 @@
 /** The entry point of the samplers and the state one run shares between its moves. */
 import {appendContinuation, type Chain, emptyChain, endsWith, sumFrom} from "./chain.js";
-import type {Continuation, ContinueRequest, LanguageModel, SequenceBatch, Token} from "./model.js";
+import type {Continuation, LanguageModel, SequenceBatch, Token} from "./model.js";
 import {drawTemperature, type SamplingParams} from "./params.js";
 import {runPower} from "./power.js";
 import {Random} from "./random.js";
@@ -25,9 +25,10 @@ export interface SamplingStats {
 }
 
 export interface SamplingProgress {
+    /** Block of the least advanced unfinished chain (chains advance independently). */
     readonly block: number;
     readonly blocks: number;
-    /** The MCMC step within the current block (0 while the block grows). */
+    /** That chain's MCMC step within its block (0 while the block grows). */
     readonly mcmcStep: number;
     readonly mcmcSteps: number;
     readonly acceptedSteps: number;
@@ -53,32 +54,43 @@ export async function sample(model: LanguageModel, prompt: readonly Token[], par
     const batch = await model.openBatch(prompt, params.samples, params.maxTokens);
     try {
         const run = new SamplingRun(batch, model.eosToken, params, options);
-        if (params.method === "power") await runPower(run);
-        else await runDirect(run);
+        const runChain = params.method === "power" ? runPower : runDirect;
+        // Every chain settles before the batch is disposed, even when one fails.
+        const outcomes = await Promise.allSettled(run.chains.map((_, index) => runChain(run, index)));
+        const failure = outcomes.find((outcome) => outcome.status === "rejected");
+        if (failure) throw failure.reason;
         return {samples: run.chains.map((chain) => toSample(chain, model.eosToken)), stats: run.stats()};
     } finally {
         await batch.dispose();
     }
 }
 
-/** Standard, low-temperature and greedy decoding: every chain drawn once from scratch. */
-async function runDirect(run: SamplingRun): Promise<void> {
-    run.progress.block = 1;
-    run.progress.blocks = 1;
-    await run.extend(run.chains.map((_, index) => index), run.params.maxTokens);
+/** Standard, low-temperature and greedy decoding: the chain drawn once from scratch. */
+async function runDirect(run: SamplingRun, index: number): Promise<void> {
+    run.moveTo(index, 1, 0);
+    await run.extend(index, run.params.maxTokens);
+    run.finish(index);
 }
 
-/** The state of one run: its chains, counters and random stream, in one place. */
+/**
+ * The state of one run: its chains, their random streams and counters, in one place. Chains
+ * advance independently; the batch decodes whatever they request at each step together.
+ */
 export class SamplingRun {
     readonly chains: Chain[];
-    readonly random: Random;
-    readonly progress = {block: 0, blocks: 0, mcmcStep: 0, mcmcSteps: 0, acceptedSteps: 0, proposedTokens: 0};
+    readonly blocks: number;
+    private readonly randoms: Random[];
+    private readonly positions: {block: number; mcmcStep: number; finished: boolean}[];
+    private readonly counters = {mcmcSteps: 0, acceptedSteps: 0, proposedTokens: 0};
     private readonly temperature: number;
 
     constructor(private readonly batch: SequenceBatch, readonly eosToken: Token, readonly params: SamplingParams,
         private readonly options: SampleOptions) {
         this.chains = Array.from({length: params.samples}, emptyChain);
-        this.random = new Random(params.seed);
+        // One stream per chain: a chain's draws do not depend on how many chains run beside it.
+        this.randoms = this.chains.map((_, index) => new Random(params.seed, index));
+        this.positions = this.chains.map(() => ({block: 0, mcmcStep: 0, finished: false}));
+        this.blocks = params.method === "power" ? Math.ceil(params.maxTokens / params.blockSize) : 1;
         this.temperature = drawTemperature(params);
     }
 
@@ -86,36 +98,60 @@ export class SamplingRun {
         return this.options.signal;
     }
 
-    /** Draws continuations from the method's temperature, all requests in step. */
-    draw(requests: readonly ContinueRequest[]): Promise<Continuation[]> {
-        return this.batch.continue(requests, {
+    random(index: number): Random {
+        return this.randoms[index]!;
+    }
+
+    /** Draws one continuation of chain `index` from `prefix`, at the method's temperature. */
+    async draw(index: number, prefix: readonly Token[], maxTokens: number): Promise<Continuation> {
+        const [continuation] = await this.batch.continue([{sequence: index, prefix, maxTokens}], {
             temperature: this.temperature,
-            random: this.random,
+            random: this.randoms[index]!,
             signal: this.options.signal,
             onStep: (drawnTokens) => {
-                this.progress.proposedTokens += drawnTokens;
+                this.counters.proposedTokens += drawnTokens;
                 this.reportProgress();
             }
         });
+        return continuation!;
     }
 
-    /** Grows the named chains until EOS or `limit` tokens. */
-    async extend(indices: readonly number[], limit: number): Promise<void> {
-        const continuations = await this.draw(indices.map((index) => ({
-            sequence: index,
-            prefix: this.chains[index]!.tokens,
-            maxTokens: limit - this.chains[index]!.tokens.length
-        })));
-        indices.forEach((index, k) => appendContinuation(this.chains[index]!, continuations[k]!));
+    /** Grows chain `index` until EOS or `limit` tokens. */
+    async extend(index: number, limit: number): Promise<void> {
+        const chain = this.chains[index]!;
+        appendContinuation(chain, await this.draw(index, chain.tokens, limit - chain.tokens.length));
         this.reportProgress();
     }
 
+    moveTo(index: number, block: number, mcmcStep: number): void {
+        Object.assign(this.positions[index]!, {block, mcmcStep});
+    }
+
+    countStep(accepted: boolean): void {
+        this.counters.mcmcSteps++;
+        if (accepted) this.counters.acceptedSteps++;
+    }
+
+    finish(index: number): void {
+        this.positions[index]!.finished = true;
+    }
+
     reportProgress(): void {
-        this.options.onProgress?.({...this.progress, chains: this.chains.map((chain) => chain.tokens)});
+        if (!this.options.onProgress) return;
+        const unfinished = this.positions.filter((position) => !position.finished);
+        const slowest = unfinished.reduce((a, b) => (b.block < a.block || (b.block === a.block && b.mcmcStep < a.mcmcStep) ? b : a),
+            unfinished[0] ?? this.positions[0]!);
+        this.options.onProgress({
+            block: slowest.block,
+            blocks: this.blocks,
+            mcmcStep: slowest.mcmcStep,
+            ...this.counters,
+            chains: this.chains.map((chain) => chain.tokens)
+        });
     }
 
     stats(): SamplingStats {
-        const {proposedTokens, mcmcSteps, acceptedSteps} = this.progress;
+        const {proposedTokens, mcmcSteps, acceptedSteps} = this.counters;
         return {proposedTokens, mcmcSteps, acceptedSteps, acceptanceRate: mcmcSteps > 0 ? acceptedSteps / mcmcSteps : null};
     }
 }
