@@ -11,6 +11,7 @@ await build({
     format: "esm",
     sourcemap: true,
     external: ["node-llama-cpp"],
-    banner: {js: "#!/usr/bin/env node"},
+    // CommonJS dependencies (vscode-languageserver) call require(); an ESM bundle needs one made.
+    banner: {js: "#!/usr/bin/env node\nimport {createRequire as __createRequire} from \"node:module\";\nconst require = __createRequire(import.meta.url);"},
     logLevel: "warning"
 });

@@ -31,6 +31,7 @@ const USAGE = `usage:
       --json                one JSON object on stdout
   power-sampling demo [--samples K] [--seed S]
   power-sampling make-test-model markov SPEC.json OUT.gguf
+  power-sampling serve --stdio [--threads N]   the backend language server (JSON-RPC on stdio)
   power-sampling bench [--quick] [--json] [--threads N]
   power-sampling make-test-model shape ${Object.keys(SHAPES).join("|")} OUT.gguf [--seed S]
 common: --cache-dir DIR (default ${defaultCacheDir()})`;
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
         case "demo": return demoCommand(rest);
         case "make-test-model": return makeTestModelCommand(rest);
         case "bench": return benchCommand(rest);
+        case "serve": return serveCommand(rest);
         case undefined:
         case "help":
         case "--help":
@@ -76,7 +78,7 @@ async function solveCommand(argv: string[]): Promise<void> {
     const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
         const bar = new ProgressBar(params.method === "power" ? params.mcmcSteps : 0);
         try {
-            const solved = await solve(model, prompt, params, {signal, onProgress: (p) => bar.update(p)});
+            const solved = await solve(model, model.tokenize(prompt), params, {signal, onProgress: (p) => bar.update(p)});
             return {...solved, stats: {...solved.stats, loadMs}};
         } finally {
             bar.finish();
@@ -115,6 +117,15 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
         throw new InvalidInputError(`make-test-model: unknown kind "${kind}", expected markov or shape`);
     }
     process.stderr.write(`wrote ${out}\n`);
+}
+
+/** The backend language server; runs until the client sends exit. */
+async function serveCommand(argv: string[]): Promise<void> {
+    const {values} = parse(argv, {stdio: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    if (!values.stdio) throw new InvalidInputError("serve needs --stdio (the only transport)");
+    const {startStdioServer} = await import("../backend/server.js");
+    const connection = startStdioServer({cacheDir: values["cache-dir"] ?? defaultCacheDir(), threads: parseThreads(values.threads)});
+    await new Promise<void>((resolve) => connection.onExit(resolve));
 }
 
 async function benchCommand(argv: string[]): Promise<void> {

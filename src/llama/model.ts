@@ -3,7 +3,7 @@ import type {Llama, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
 import {InvalidInputError} from "../sampling/errors.js";
 import type {LanguageModel, SequenceBatch, Token} from "../sampling/model.js";
 import {LlamaSequenceBatch} from "./batch.js";
-import {loadGgufModel, physicalCoreCount, type RuntimeOptions} from "./runtime.js";
+import {loadGgufModel, type LoadOptions, physicalCoreCount} from "./runtime.js";
 
 export interface LlamaLanguageModelOptions {
     /** CPU threads for evaluation; defaults to the physical core count (one for tiny models). */
@@ -32,8 +32,12 @@ export class LlamaLanguageModel implements LanguageModel {
         this.threads = options.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : physicalCoreCount());
     }
 
-    static async load(llama: Llama, modelPath: string, options: LlamaLanguageModelOptions & RuntimeOptions = {}): Promise<LlamaLanguageModel> {
-        return new LlamaLanguageModel(await loadGgufModel(llama, modelPath), options);
+    static async load(llama: Llama, modelPath: string, options: LlamaLanguageModelOptions & LoadOptions = {}): Promise<LlamaLanguageModel> {
+        return new LlamaLanguageModel(await loadGgufModel(llama, modelPath, options), options);
+    }
+
+    async dispose(): Promise<void> {
+        await this.model.dispose();
     }
 
     get contextSize(): number {

@@ -3,7 +3,7 @@ import {open} from "node:fs/promises";
 import os from "node:os";
 import {readFileSync} from "node:fs";
 import type {Llama, LlamaModel} from "node-llama-cpp";
-import {InvalidInputError} from "../sampling/errors.js";
+import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
 
 export type GpuChoice = "auto" | "cpu" | "cuda" | "vulkan" | "metal";
 
@@ -16,7 +16,14 @@ export interface RuntimeOptions {
 export async function openLlama(options: RuntimeOptions = {}): Promise<Llama> {
     const {getLlama, LlamaLogLevel} = await import("node-llama-cpp");
     const gpu = options.gpu ?? "cpu";
-    return getLlama({gpu: gpu === "cpu" ? false : gpu, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false});
+    return getLlama({
+        gpu: gpu === "cpu" ? false : gpu,
+        build: "never",
+        logLevel: LlamaLogLevel.error,
+        // stderr: stdout may carry a protocol (the backend speaks JSON-RPC on it).
+        logger: (level, message) => process.stderr.write(`[llama.cpp ${level}] ${message}\n`),
+        progressLogs: false
+    });
 }
 
 /**
@@ -39,8 +46,14 @@ export function physicalCoreCount(): number {
     return os.availableParallelism();
 }
 
+export interface LoadOptions {
+    /** 0..1 as the weights load. */
+    readonly onLoadProgress?: (progress: number) => void;
+    readonly signal?: AbortSignal;
+}
+
 /** Opens a GGUF file, checking first that it exists and is GGUF so the error names the problem. */
-export async function loadGgufModel(llama: Llama, modelPath: string): Promise<LlamaModel> {
+export async function loadGgufModel(llama: Llama, modelPath: string, options: LoadOptions = {}): Promise<LlamaModel> {
     let magic: Buffer;
     try {
         const file = await open(modelPath, "r");
@@ -58,8 +71,9 @@ export async function loadGgufModel(llama: Llama, modelPath: string): Promise<Ll
     }
     if (magic.toString("latin1") !== "GGUF") throw new InvalidInputError(`not a GGUF model file: ${modelPath}`);
     try {
-        return await llama.loadModel({modelPath});
+        return await llama.loadModel({modelPath, onLoadProgress: options.onLoadProgress, loadSignal: options.signal});
     } catch (error) {
+        throwIfCancelled(options.signal);
         throw new InvalidInputError(`cannot load GGUF model ${modelPath}: the file is corrupt or incomplete (${firstLine((error as Error).message)})`);
     }
 }

@@ -1,7 +1,8 @@
-/** One solve: text in, decoded samples and honest statistics out (shared by CLI and backend). */
+/** One solve: prompt tokens in, decoded samples and honest statistics out (CLI and backend). */
 import type {SampleOptions} from "../sampling/run.js";
 import {sample} from "../sampling/run.js";
 import type {Method, SamplingParams} from "../sampling/params.js";
+import type {Token} from "../sampling/model.js";
 import type {LlamaLanguageModel} from "./model.js";
 
 export interface SolvedSample {
@@ -33,9 +34,8 @@ export interface SolveResult {
     readonly stats: SolveStats;
 }
 
-export async function solve(model: LlamaLanguageModel, prompt: string, params: SamplingParams,
+export async function solve(model: LlamaLanguageModel, promptTokens: readonly Token[], params: SamplingParams,
     options: SampleOptions = {}): Promise<SolveResult> {
-    const promptTokens = model.tokenize(prompt);
     const start = performance.now();
     const result = await sample(model, promptTokens, params, options);
     const wallMs = performance.now() - start;

@@ -1,0 +1,624 @@
+/**
+ * Resolving a model reference to a local GGUF file: local paths as they are, `hf:` URIs and
+ * http(s) URLs downloaded once into a cache folder through node-llama-cpp's `resolveModelFile`.
+ *
+ * What node-llama-cpp 3.22.1 (with ipull 3.9.5) does, read from its dist source and measured:
+ * - A plain URL without `fileName` always goes through ipull, which sends a GET for the file's
+ *   size even when the complete file is already in the folder (it then skips the download). With
+ *   the server unreachable that request is retried ~150 times with backoff: it hangs for minutes.
+ * - With `fileName` (or an `hf:` URI with a quant or a file path) it first looks for the expected
+ *   file name in the folder and returns it without any request.
+ * - Cancelling through its signal makes `resolveModelFile` *return* the path of a file that does
+ *   not exist; it does not throw. A download is written to `NAME.ipull` in 5 MB chunks and only
+ *   renamed to NAME when complete.
+ * - Connection errors and HTTP 5xx are retried for minutes, so plain URLs get a short preflight
+ *   request here first, and a download that makes no progress for a while is stopped.
+ *
+ * So every remote reference gets a deterministic cache file name (a slug plus a hash of the
+ * canonical reference); when that file is there and starts with "GGUF" it is returned without
+ * touching node-llama-cpp or the network.
+ */
+import {createHash} from "node:crypto";
+import {mkdir, open, readdir, stat, unlink} from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+
+export interface ModelDownloadProgress {
+    readonly downloadedBytes: number;
+    /** null when the server does not say how large the file is. */
+    readonly totalBytes: number | null;
+    /** The cache file being written. */
+    readonly file: string;
+}
+
+export interface ResolveModelSourceOptions {
+    /** Folder for downloaded models; created when missing. */
+    readonly cacheDir: string;
+    readonly signal?: AbortSignal;
+    /**
+     * Download progress, at most ~10 calls a second and always a final one with
+     * downloadedBytes === totalBytes. Never called for local paths or a reference found in the
+     * cache (nothing is downloaded). Exceptions it throws are ignored.
+     */
+    readonly onProgress?: (progress: ModelDownloadProgress) => void;
+    /** A download that receives no data for this long fails (60 s by default). */
+    readonly stallTimeoutMs?: number;
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+const PREFLIGHT_TIMEOUT_MS = 30_000;
+const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+/** How long a new download waits for a cancelled one of the same file to wind down. */
+const CANCELLED_WINDDOWN_MS = 10_000;
+const GGUF_MAGIC = "GGUF";
+
+type Reference =
+    | {readonly kind: "local"; readonly path: string}
+    | {readonly kind: "http"; readonly url: string; readonly canonical: string; readonly slug: string}
+    | {readonly kind: "hf"; readonly uri: string; readonly canonical: string; readonly slug: string};
+
+type RemoteReference = Exclude<Reference, {kind: "local"}>;
+
+/** True for references that download: `hf:` URIs and http(s) URLs (not local paths, not file://). */
+export function isRemoteReference(reference: string): boolean {
+    const text = reference.trim();
+    return /^(hf|huggingface):/i.test(text) || /^https?:\/\//i.test(text);
+}
+
+/**
+ * Where a remote reference is kept in `cacheDir` (the entry file; a model split into several
+ * GGUF files keeps them next to it as STEM-00001-of-0000N.gguf). Throws InvalidInputError for a
+ * malformed or local reference.
+ */
+export function cachedModelPath(reference: string, cacheDir: string): string {
+    const parsed = parseReference(reference);
+    if (parsed.kind === "local") throw new InvalidInputError(`not a remote model reference: ${display(reference)}`);
+    return path.join(path.resolve(expandHome(cacheDir)), cacheFileName(parsed));
+}
+
+/** The local GGUF path for `reference`, downloading it into `options.cacheDir` first if remote. */
+export async function resolveModelSource(reference: string, options: ResolveModelSourceOptions): Promise<string> {
+    const {signal} = options;
+    if (signal?.aborted) throw new CancelledError();
+    const parsed = parseReference(reference);
+    if (parsed.kind === "local") return resolveLocal(parsed.path);
+
+    const cacheDir = path.resolve(expandHome(options.cacheDir));
+    const target = path.join(cacheDir, cacheFileName(parsed));
+    const progress = new ProgressForwarder(target, options.onProgress);
+
+    const cached = await findCached(target);
+    if (cached) return cached;
+
+    // One download per cache file in this process: a second resolve waits for the first and then
+    // finds the file in the cache.
+    const claim = await claimTarget(target, signal);
+    try {
+        const cachedNow = await findCached(target);
+        if (cachedNow) return cachedNow;
+        try {
+            await mkdir(cacheDir, {recursive: true});
+        } catch (error) {
+            throw new InvalidInputError(`cannot create the model cache folder ${cacheDir}: ${errorText(error)}`);
+        }
+        if (parsed.kind === "http") await preflight(parsed.url, reference, signal);
+        const file = await download(parsed, reference, cacheDir, target, progress, claim, options);
+        return await progress.finish(file);
+    } finally {
+        claim.release();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+function parseReference(reference: string): Reference {
+    const text = reference.trim();
+    if (text === "") throw new InvalidInputError("the model reference is empty");
+    if (text === "~" || text.startsWith("~/") || text.startsWith("~\\")) return {kind: "local", path: expandHome(text)};
+    const hf = /^(?:hf|huggingface):(?:\/\/)?/i.exec(text);
+    if (hf) return parseHuggingFace(text.slice(hf[0].length), reference);
+    if (/^[A-Za-z]:[\\/]/.test(text)) return {kind: "local", path: path.resolve(text)}; // Windows drive
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(text)?.[1]?.toLowerCase();
+    if (scheme === undefined) return {kind: "local", path: path.resolve(text)};
+    if (scheme === "file") {
+        try {
+            return {kind: "local", path: fileURLToPath(text)};
+        } catch (error) {
+            throw new InvalidInputError(`invalid file URL ${display(reference)}: ${errorText(error)}`);
+        }
+    }
+    if (scheme === "http" || scheme === "https") {
+        let url: URL;
+        try {
+            url = new URL(text);
+        } catch {
+            throw new InvalidInputError(`invalid URL: ${display(reference)}`);
+        }
+        if (url.hostname === "") throw new InvalidInputError(`invalid URL (no host): ${display(reference)}`);
+        url.hash = "";
+        const last = decodeSafely(url.pathname.split("/").pop() ?? "");
+        return {kind: "http", url: url.href, canonical: url.href, slug: stripGguf(last) || url.hostname};
+    }
+    throw new InvalidInputError(
+        `unsupported model reference scheme "${scheme}:" in ${display(reference)}: use a local path, a file:// or http(s):// URL, or hf:user/repo:quant`
+    );
+}
+
+const HF_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const HF_TAG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const HF_BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const HF_FILE_SEGMENT = /^[^\s\\#?:*"<>|]+$/;
+const GGUF_FILE = /\.gguf(\.part\d+of\d+)?$/i;
+
+function parseHuggingFace(body: string, reference: string): Reference {
+    const malformed = (why: string) =>
+        new InvalidInputError(`malformed Hugging Face reference ${display(reference)}: ${why} (expected hf:user/repo:quant or hf:user/repo/file.gguf)`);
+    const parts = body.split("/");
+    const user = parts[0] ?? "";
+    if (parts.length < 2) throw malformed(user === "" ? "no user and repository" : "no repository");
+    if (!HF_NAME.test(user)) throw malformed(user === "" ? "empty user name" : `invalid user name "${user}"`);
+
+    if (parts.length === 2) {
+        const colon = parts[1]!.indexOf(":");
+        const repo = colon < 0 ? parts[1]! : parts[1]!.slice(0, colon);
+        const tag = colon < 0 ? undefined : parts[1]!.slice(colon + 1);
+        if (!HF_NAME.test(repo)) throw malformed(repo === "" ? "empty repository name" : `invalid repository name "${repo}"`);
+        if (tag !== undefined && !HF_TAG.test(tag)) throw malformed(tag === "" ? "empty quantization after ':'" : `invalid quantization "${tag}"`);
+        const canonical = `hf:${user}/${repo}${tag ? `:${tag.toUpperCase()}` : ""}`;
+        const slug = `${repo.replace(/-gguf$/i, "")}${tag ? `.${tag.toUpperCase()}` : ""}`;
+        return {kind: "hf", uri: `hf:${user}/${repo}${tag ? `:${tag}` : ""}`, canonical, slug};
+    }
+
+    const repo = parts[1]!;
+    if (!HF_NAME.test(repo)) throw malformed(repo === "" ? "empty repository name" : `invalid repository name "${repo}"`);
+    let filePath = parts.slice(2).join("/");
+    let branch: string | undefined;
+    const hash = filePath.indexOf("#");
+    if (hash >= 0) {
+        branch = filePath.slice(hash + 1);
+        filePath = filePath.slice(0, hash);
+        if (!HF_BRANCH.test(branch)) throw malformed(branch === "" ? "empty branch after '#'" : `invalid branch "${branch}"`);
+    }
+    const segments = filePath.split("/");
+    for (const segment of segments) {
+        if (segment === "" || segment === "." || segment === ".." || !HF_FILE_SEGMENT.test(segment))
+            throw malformed(filePath === "" ? "empty file path" : `invalid file path "${filePath}"`);
+    }
+    const fileName = segments[segments.length - 1]!;
+    if (!GGUF_FILE.test(fileName)) throw malformed(`"${filePath}" is not a .gguf file`);
+    const branchSuffix = branch !== undefined && branch !== "main" ? `#${branch}` : "";
+    const uri = `hf:${user}/${repo}/${filePath}${branchSuffix}`;
+    return {kind: "hf", uri, canonical: uri, slug: stripGguf(fileName.replace(/\.part\d+of\d+$/i, ""))};
+}
+
+function cacheFileName(reference: RemoteReference): string {
+    const hash = createHash("sha256").update(reference.canonical).digest("hex").slice(0, 12);
+    const slug = reference.slug.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._-]+/, "").slice(0, 80) || "model";
+    return `${slug}-${hash}.gguf`;
+}
+
+function stripGguf(name: string): string {
+    return name.replace(/\.gguf$/i, "");
+}
+
+function expandHome(p: string): string {
+    if (p === "~") return os.homedir();
+    if (p.startsWith("~/") || p.startsWith("~\\")) return path.join(os.homedir(), p.slice(2));
+    return p;
+}
+
+function decodeSafely(text: string): string {
+    try {
+        return decodeURIComponent(text);
+    } catch {
+        return text;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local files and the cache
+
+async function resolveLocal(modelPath: string): Promise<string> {
+    try {
+        if ((await stat(modelPath)).isDirectory()) throw new InvalidInputError(`model path is a folder, not a GGUF file: ${modelPath}`);
+    } catch (error) {
+        if (error instanceof InvalidInputError) throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") throw new InvalidInputError(`model file not found: ${modelPath}`);
+        throw new InvalidInputError(`cannot read model file ${modelPath}: ${errorText(error)}`);
+    }
+    return modelPath;
+}
+
+/**
+ * The complete cached file for `target`, or null. Only complete files carry the final name (the
+ * downloader writes NAME.ipull and renames it when done); one that is not GGUF is deleted.
+ */
+async function findCached(target: string): Promise<string | null> {
+    if (await isFile(target)) {
+        if (await hasGgufMagic(target)) return target;
+        await removeQuietly(target);
+        return null;
+    }
+    // A model split into several GGUF files: STEM-00001-of-0000N.gguf and the rest next to it.
+    const dir = path.dirname(target);
+    const stem = stripGguf(path.basename(target));
+    let names: string[];
+    try {
+        names = await readdir(dir);
+    } catch {
+        return null;
+    }
+    const prefix = `${stem}-00001-of-`;
+    for (const name of names) {
+        const parts = name.startsWith(prefix) ? /^(\d{5})\.gguf$/.exec(name.slice(prefix.length)) : null;
+        if (!parts) continue;
+        const count = Number(parts[1]);
+        const all = Array.from({length: count}, (_, i) => path.join(dir, `${stem}-${String(i + 1).padStart(5, "0")}-of-${parts[1]}.gguf`));
+        const present = await Promise.all(all.map(isFile));
+        if (present.every(Boolean) && (await hasGgufMagic(all[0]!))) return all[0]!;
+    }
+    return null;
+}
+
+async function isFile(p: string): Promise<boolean> {
+    try {
+        return (await stat(p)).isFile();
+    } catch {
+        return false;
+    }
+}
+
+async function hasGgufMagic(p: string): Promise<boolean> {
+    try {
+        const file = await open(p, "r");
+        try {
+            const magic = Buffer.alloc(4);
+            const {bytesRead} = await file.read(magic, 0, 4, 0);
+            return bytesRead === 4 && magic.toString("latin1") === GGUF_MAGIC;
+        } finally {
+            await file.close();
+        }
+    } catch {
+        return false;
+    }
+}
+
+async function removeQuietly(p: string): Promise<void> {
+    try {
+        await unlink(p);
+    } catch {
+        // Already gone.
+    }
+}
+
+/** The downloaded entry file and, for a split model, its sibling parts. */
+async function removeDownload(entry: string): Promise<void> {
+    const split = /^(.*)-00001-of-(\d{5})\.gguf$/.exec(entry);
+    if (!split) return removeQuietly(entry);
+    const count = Number(split[2]);
+    await Promise.all(Array.from({length: count}, (_, i) => removeQuietly(`${split[1]}-${String(i + 1).padStart(5, "0")}-of-${split[2]}.gguf`)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Downloading
+
+/** A download of one cache file in this process, from its claim until its transfer has ended. */
+class Claim {
+    readonly settled: Promise<void>;
+    private resolve!: () => void;
+    private task: Promise<unknown> | undefined;
+
+    constructor(public cancelled: () => boolean) {
+        this.settled = new Promise((resolve) => {
+            this.resolve = resolve;
+        });
+    }
+
+    /** The transfer outlives a cancelled call: the claim lasts until it has wound down. */
+    attach(task: Promise<unknown>, cancelled: () => boolean): void {
+        this.task = task;
+        this.cancelled = cancelled;
+        task.then(this.resolve, this.resolve);
+    }
+
+    release(): void {
+        if (!this.task) this.resolve();
+    }
+}
+
+const pending = new Map<string, Claim>();
+
+/**
+ * Waits until no other call in this process is downloading `target`, then claims it. A live
+ * download is waited for in full; a cancelled one only while it winds down (it can be stuck
+ * before its first byte, where it writes nothing).
+ */
+async function claimTarget(target: string, signal: AbortSignal | undefined): Promise<Claim> {
+    for (let previous = pending.get(target); previous; previous = pending.get(target)) {
+        const limit = previous.cancelled() ? CANCELLED_WINDDOWN_MS : undefined;
+        const done = await settleOrAbort(previous.settled, signal, limit);
+        if (done === "aborted") throw new CancelledError();
+        if (done === "timeout") break;
+    }
+    const claim = new Claim(() => signal?.aborted ?? false);
+    pending.set(target, claim);
+    void claim.settled.then(() => {
+        if (pending.get(target) === claim) pending.delete(target);
+    });
+    return claim;
+}
+
+/** Resolves with how `promise` ended first: settled, the signal aborted, or `limitMs` passed. */
+function settleOrAbort(promise: Promise<unknown>, signal: AbortSignal | undefined, limitMs?: number): Promise<"settled" | "aborted" | "timeout"> {
+    return new Promise((resolve) => {
+        if (signal?.aborted) return resolve("aborted");
+        let timer: NodeJS.Timeout | undefined;
+        const finish = (how: "settled" | "aborted" | "timeout") => {
+            signal?.removeEventListener("abort", onAbort);
+            if (timer) clearTimeout(timer);
+            resolve(how);
+        };
+        const onAbort = () => finish("aborted");
+        signal?.addEventListener("abort", onAbort, {once: true});
+        if (limitMs !== undefined) timer = setTimeout(() => finish("timeout"), limitMs);
+        promise.then(() => finish("settled"), () => finish("settled"));
+    });
+}
+
+/**
+ * One cheap request before handing a plain URL to the downloader, which retries connection
+ * errors and 5xx for minutes: checks that the server answers, that the file exists and that it
+ * starts with the GGUF magic.
+ */
+async function preflight(url: string, reference: string, signal: AbortSignal | undefined): Promise<void> {
+    const timeout = AbortSignal.timeout(PREFLIGHT_TIMEOUT_MS);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const failed = (error: unknown): Error => {
+        if (signal?.aborted) return new CancelledError();
+        if (timeout.aborted) return new InvalidInputError(`cannot download model ${display(reference)}: no response within ${PREFLIGHT_TIMEOUT_MS / 1000} s`);
+        return new InvalidInputError(`cannot download model ${display(reference)}: ${networkErrorText(error)}`);
+    };
+    let response: Response;
+    try {
+        response = await fetch(url, {headers: {range: "bytes=0-3", "accept-encoding": "identity"}, signal: combined});
+    } catch (error) {
+        throw failed(error);
+    }
+    try {
+        if (response.status === 416) throw notGguf(reference, "the file is empty");
+        if (!response.ok) throw httpError(response.status, response.statusText, reference);
+        let head: Buffer;
+        try {
+            head = await readPrefix(response, 4);
+        } catch (error) {
+            throw failed(error);
+        }
+        if (head.toString("latin1") !== GGUF_MAGIC) throw notGguf(reference, head.length < 4 ? "the file is shorter than 4 bytes" : "it does not start with \"GGUF\"");
+    } finally {
+        await response.body?.cancel().catch(() => {});
+    }
+}
+
+async function readPrefix(response: Response, bytes: number): Promise<Buffer> {
+    if (!response.body) return Buffer.alloc(0);
+    const reader = response.body.getReader();
+    const chunks: Buffer[] = [];
+    let length = 0;
+    try {
+        while (length < bytes) {
+            const {done, value} = await reader.read();
+            if (done) break;
+            chunks.push(Buffer.from(value));
+            length += value.length;
+        }
+    } finally {
+        await reader.cancel().catch(() => {});
+    }
+    return Buffer.concat(chunks).subarray(0, bytes);
+}
+
+async function download(
+    parsed: RemoteReference,
+    reference: string,
+    cacheDir: string,
+    target: string,
+    progress: ProgressForwarder,
+    claim: Claim,
+    options: ResolveModelSourceOptions
+): Promise<string> {
+    const {resolveModelFile} = await import("node-llama-cpp");
+    const {signal} = options;
+    const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    const internal = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, internal.signal]) : internal.signal;
+
+    let lastActivity = Date.now();
+    let stalled = false;
+    const watchdog = setInterval(() => {
+        if (Date.now() - lastActivity < stallMs) return;
+        stalled = true;
+        internal.abort();
+    }, Math.min(1000, Math.max(10, stallMs / 4)));
+    watchdog.unref?.();
+
+    const task = resolveModelFile(parsed.kind === "http" ? parsed.url : parsed.uri, {
+        directory: cacheDir,
+        fileName: path.basename(target),
+        cli: false,
+        signal: combined,
+        // ipull writes whole 5 MB chunks to NAME.ipull (with resume data when the server takes
+        // ranges). Keeping them on cancel lets a later call resume or overwrite them, and no
+        // deletion can race with that later call.
+        deleteTempFileOnCancel: false,
+        onProgress: ({totalSize, downloadedSize}) => {
+            if (combined.aborted) return;
+            if (progress.update(downloadedSize, totalSize)) lastActivity = Date.now();
+        }
+    });
+    claim.attach(task, () => combined.aborted);
+
+    let file: string;
+    try {
+        const how = await settleOrAbort(task, combined);
+        if (how !== "settled" || combined.aborted) {
+            // resolveModelFile returns normally (with a path that does not exist) when cancelled.
+            if (signal?.aborted) throw new CancelledError();
+            if (stalled) throw new InvalidInputError(`download of ${display(reference)} stalled: no data for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}`);
+            throw new CancelledError();
+        }
+        try {
+            file = await task;
+        } catch (error) {
+            throw downloadError(error, reference, cacheDir);
+        }
+    } finally {
+        clearInterval(watchdog);
+    }
+
+    if (!(await isFile(file))) throw new InvalidInputError(`download of ${display(reference)} did not produce a file in ${cacheDir}`);
+    if (!(await hasGgufMagic(file))) {
+        await removeDownload(file);
+        throw notGguf(reference, "the downloaded file does not start with \"GGUF\"; deleted it");
+    }
+    return file;
+}
+
+/** Throttles node-llama-cpp's progress events and keeps the byte count from going backwards. */
+class ProgressForwarder {
+    private downloaded = 0;
+    private total: number | null = null;
+    private lastEmit = -Infinity;
+
+    constructor(private readonly file: string, private readonly callback: ResolveModelSourceOptions["onProgress"]) {}
+
+    /** Returns whether bytes arrived since the last event. */
+    update(downloadedBytes: number, totalBytes: number): boolean {
+        if (totalBytes > 0) this.total = totalBytes;
+        const capped = this.total === null ? downloadedBytes : Math.min(downloadedBytes, this.total);
+        const advanced = capped > this.downloaded;
+        if (advanced) this.downloaded = capped;
+        const now = performance.now();
+        if (now - this.lastEmit >= PROGRESS_INTERVAL_MS) {
+            this.lastEmit = now;
+            this.emit({downloadedBytes: this.downloaded, totalBytes: this.total, file: this.file});
+        }
+        return advanced;
+    }
+
+    /** The final event: the whole file. */
+    async finish(file: string): Promise<string> {
+        if (this.callback) {
+            let size: number;
+            try {
+                size = (await stat(file)).size;
+            } catch {
+                size = this.downloaded;
+            }
+            this.emit({downloadedBytes: Math.max(size, this.downloaded), totalBytes: Math.max(size, this.downloaded), file});
+        }
+        return file;
+    }
+
+    private emit(progress: ModelDownloadProgress): void {
+        try {
+            this.callback?.(progress);
+        } catch {
+            // A failing progress display must not break the download.
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+function httpError(status: number, statusText: string, reference: string): InvalidInputError {
+    if (status === 404 || status === 410) return new InvalidInputError(`model not found (HTTP ${status}): ${display(reference)}`);
+    if (status === 401 || status === 403)
+        return new InvalidInputError(`access denied (HTTP ${status}) to ${display(reference)}: the model may be gated or private`);
+    return new InvalidInputError(`cannot download model ${display(reference)}: HTTP ${status}${statusText ? ` ${statusText}` : ""}`);
+}
+
+function notGguf(reference: string, why: string): InvalidInputError {
+    return new InvalidInputError(`not a GGUF model file: ${display(reference)} (${why})`);
+}
+
+function downloadError(error: unknown, reference: string, cacheDir: string): InvalidInputError {
+    if (error instanceof InvalidInputError) return error;
+    const status = (error as {statusCode?: unknown}).statusCode; // ipull's StatusCodeError
+    if (typeof status === "number") return httpError(status, String((error as {statusText?: unknown}).statusText ?? ""), reference);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC") return new InvalidInputError(`no space left in the model cache folder ${cacheDir} for ${display(reference)}`);
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+        return new InvalidInputError(`cannot write to the model cache folder ${cacheDir}: ${errorText(error)}`);
+    const message = errorText(error);
+    if (message.startsWith("Cannot get quantization"))
+        return new InvalidInputError(`model not found on Hugging Face: ${display(reference)} (no such repository or quantization)`);
+    return new InvalidInputError(`cannot download model ${display(reference)}: ${message}`);
+}
+
+function networkErrorText(error: unknown): string {
+    const code = errnoCode(error);
+    const host = (error as {cause?: {address?: string; port?: number; hostname?: string}}).cause;
+    const where = host?.address ? ` (${host.address}${host.port ? `:${host.port}` : ""})` : host?.hostname ? ` (${host.hostname})` : "";
+    switch (code) {
+        case "ECONNREFUSED":
+            return `connection refused${where}`;
+        case "ENOTFOUND":
+        case "EAI_AGAIN":
+            return `host not found${where}: check the URL and the network`;
+        case "ETIMEDOUT":
+        case "UND_ERR_CONNECT_TIMEOUT":
+            return `connection timed out${where}`;
+        case "ECONNRESET":
+        case "UND_ERR_SOCKET":
+            return `connection reset by the server${where}`;
+        case "ENETUNREACH":
+        case "EHOSTUNREACH":
+            return `network unreachable${where}`;
+        default:
+            if (code && /CERT|SSL|TLS/i.test(code)) return `TLS certificate error (${code})`;
+            return errorText((error as {cause?: unknown}).cause ?? error);
+    }
+}
+
+/** The errno-style code of a fetch failure, which hides it in `cause` (or its AggregateError). */
+function errnoCode(error: unknown): string | undefined {
+    for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+        const code = (current as {code?: unknown}).code;
+        if (typeof code === "string") return code;
+        const errors = (current as {errors?: unknown}).errors;
+        if (Array.isArray(errors)) {
+            for (const inner of errors) {
+                const innerCode = (inner as {code?: unknown}).code;
+                if (typeof innerCode === "string") return innerCode;
+            }
+        }
+        current = (current as {cause?: unknown}).cause;
+    }
+    return undefined;
+}
+
+function errorText(error: unknown): string {
+    const text = error instanceof Error ? error.message : String(error);
+    return text.split("\n")[0]!.trim() || "unknown error";
+}
+
+/** The reference for a one-line message: no line breaks, no URL password, bounded length. */
+function display(reference: string): string {
+    let text = reference.trim();
+    try {
+        const url = new URL(text);
+        if (url.password) {
+            url.password = "***";
+            text = url.href;
+        }
+    } catch {
+        // Not a URL.
+    }
+    text = text.replace(/[\r\n\t]+/g, " ");
+    return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}

@@ -1,0 +1,363 @@
+/**
+ * Model references to local GGUF paths. Downloads come from a local HTTP server on 127.0.0.1
+ * only; `hf:` URIs are tested only where no request is needed (argument checks, a file already
+ * in the cache), with `fetch` replaced by a trap so that no test can reach the network.
+ */
+import {strict as assert} from "node:assert";
+import {copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from "node:fs/promises";
+import {existsSync} from "node:fs";
+import http from "node:http";
+import type {AddressInfo} from "node:net";
+import os from "node:os";
+import path from "node:path";
+import {pathToFileURL} from "node:url";
+import {cachedModelPath, isRemoteReference, resolveModelSource, type ModelDownloadProgress} from "../../src/backend/model-source.js";
+import {CancelledError, InvalidInputError} from "../../src/sampling/errors.js";
+import {sharedModel} from "../support/shared.js";
+import {JUNK, MODEL_PATH, ModelServer, STALL_PATH} from "../support/model-server.js";
+
+const MODEL = sharedModel("stories260K.gguf");
+
+/** Rejects when `promise` takes longer than `ms`, so a hang fails with a clear message. */
+async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    });
+    try {
+        return await Promise.race([promise, timeout]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+/** Runs `body` with `fetch` replaced by a trap that fails and counts every attempt. */
+async function withoutNetwork<T>(body: () => Promise<T>): Promise<{result: T | Error; attempts: string[]}> {
+    const original = globalThis.fetch;
+    const attempts: string[] = [];
+    globalThis.fetch = (async (input: string | URL | Request) => {
+        attempts.push(String(input instanceof Request ? input.url : input));
+        throw new Error("network access attempted in an offline test");
+    }) as typeof fetch;
+    try {
+        return {result: await body(), attempts};
+    } catch (error) {
+        return {result: error as Error, attempts};
+    } finally {
+        globalThis.fetch = original;
+    }
+}
+
+async function closedPort(): Promise<number> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const {port} = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+}
+
+async function filesIn(dir: string): Promise<string[]> {
+    try {
+        return await readdir(dir);
+    } catch {
+        return [];
+    }
+}
+
+function assertInvalidInput(error: unknown, ...patterns: RegExp[]): true {
+    assert.ok(error instanceof InvalidInputError, `expected InvalidInputError, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
+    assert.ok(!error.message.includes("\n"), `message is not one line: ${JSON.stringify(error.message)}`);
+    for (const pattern of patterns) assert.match(error.message, pattern);
+    return true;
+}
+
+function escape(text: string): RegExp {
+    return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+}
+
+function assertMonotonic(events: ModelDownloadProgress[], total: number, file: string): void {
+    assert.ok(events.length >= 1, "no progress callbacks");
+    for (let i = 1; i < events.length; i++)
+        assert.ok(events[i]!.downloadedBytes >= events[i - 1]!.downloadedBytes, `progress went backwards at ${i}: ${JSON.stringify(events)}`);
+    for (const event of events) {
+        assert.ok(event.downloadedBytes <= total);
+        assert.ok(event.totalBytes === null || event.totalBytes === total);
+    }
+    const last = events[events.length - 1]!;
+    assert.deepEqual(last, {downloadedBytes: total, totalBytes: total, file});
+}
+
+describe("model sources", function () {
+    this.timeout(30_000);
+    let model: Buffer;
+    let server: ModelServer;
+    let cacheDir: string;
+    let scratch: string;
+
+    before(async () => {
+        model = await readFile(MODEL);
+    });
+
+    beforeEach(async () => {
+        server = new ModelServer(model);
+        await server.start();
+        scratch = await mkdtemp(path.join(os.tmpdir(), "model-source-"));
+        cacheDir = path.join(scratch, "cache");
+    });
+
+    afterEach(async () => {
+        await server.stop();
+        await rm(scratch, {recursive: true, force: true});
+    });
+
+    describe("local paths", () => {
+        it("pass through absolute, relative and file:// references without touching the cache", async () => {
+            const absolute = await resolveModelSource(MODEL, {cacheDir});
+            assert.equal(absolute, MODEL);
+            const relative = path.relative(process.cwd(), MODEL);
+            assert.equal(await resolveModelSource(relative, {cacheDir}), MODEL);
+            assert.equal(await resolveModelSource(pathToFileURL(MODEL).href, {cacheDir}), MODEL);
+            assert.equal(existsSync(cacheDir), false);
+            assert.equal(server.total, 0);
+        });
+
+        it("decode file:// URLs with escaped characters", async () => {
+            const dir = path.join(scratch, "my models #1");
+            await mkdir(dir);
+            const file = path.join(dir, "stories 260K.gguf");
+            await copyFile(MODEL, file);
+            assert.equal(await resolveModelSource(pathToFileURL(file).href, {cacheDir}), file);
+        });
+
+        it("expand ~ to the home folder", async () => {
+            const home = path.join(scratch, "home");
+            await mkdir(path.join(home, "models"), {recursive: true});
+            await copyFile(MODEL, path.join(home, "models", "stories.gguf"));
+            const saved = process.env.HOME;
+            process.env.HOME = home;
+            try {
+                assert.equal(await resolveModelSource("~/models/stories.gguf", {cacheDir}), path.join(home, "models", "stories.gguf"));
+            } finally {
+                if (saved === undefined) delete process.env.HOME;
+                else process.env.HOME = saved;
+            }
+        });
+
+        it("a missing file is an InvalidInputError naming the path", async () => {
+            const missing = path.join(scratch, "nope.gguf");
+            await assert.rejects(resolveModelSource(missing, {cacheDir}), (error) => assertInvalidInput(error, /^model file not found: /, escape(missing)));
+            await assert.rejects(resolveModelSource(pathToFileURL(missing).href, {cacheDir}), (error) => assertInvalidInput(error, escape(missing)));
+        });
+
+        it("never report progress", async () => {
+            const events: ModelDownloadProgress[] = [];
+            await resolveModelSource(MODEL, {cacheDir, onProgress: (event) => events.push(event)});
+            assert.deepEqual(events, []);
+        });
+    });
+
+    describe("http downloads", () => {
+        it("download into the cache, byte-identical, with monotonic progress ending at the total", async () => {
+            server.slow = {chunkBytes: 64 * 1024, intervalMs: 10};
+            const url = server.url(MODEL_PATH);
+            const events: ModelDownloadProgress[] = [];
+            const started = performance.now();
+            const file = await within(15_000, resolveModelSource(url, {cacheDir, onProgress: (event) => events.push(event)}), "download");
+            const elapsed = performance.now() - started;
+            assert.equal(file, cachedModelPath(url, cacheDir));
+            assert.equal(path.dirname(file), cacheDir);
+            assert.ok((await readFile(file)).equals(model), "downloaded file differs from the source");
+            assertMonotonic(events, model.length, file);
+            // Throttled: at most ~10 a second plus the final one.
+            assert.ok(events.length <= Math.ceil(elapsed / 100) + 2, `${events.length} callbacks in ${elapsed.toFixed(0)} ms`);
+            assert.deepEqual(await filesIn(cacheDir), [path.basename(file)]);
+        });
+
+        it("a second resolve returns the cached file without any request, even with the server gone", async () => {
+            const url = server.url(MODEL_PATH);
+            const first = await within(15_000, resolveModelSource(url, {cacheDir}), "download");
+            const requests = server.total;
+            await server.stop();
+            const events: ModelDownloadProgress[] = [];
+            const started = performance.now();
+            const second = await within(5_000, resolveModelSource(url, {cacheDir, onProgress: (event) => events.push(event)}), "cached resolve");
+            const elapsed = performance.now() - started;
+            assert.equal(second, first);
+            assert.equal(server.total, requests, "the cached resolve made a request");
+            assert.ok((await readFile(second)).equals(model));
+            assert.deepEqual(events, [], "a cache hit downloads nothing, so reports no progress");
+            assert.ok(elapsed < 1000, `cached resolve took ${elapsed.toFixed(0)} ms`);
+        });
+
+        it("cancelling midway throws CancelledError at once, leaves no complete-looking file, and a new resolve completes", async () => {
+            server.slow = {chunkBytes: 16 * 1024, intervalMs: 20}; // ~1.5 s for the whole file
+            const url = server.url(MODEL_PATH);
+            const target = cachedModelPath(url, cacheDir);
+            const controller = new AbortController();
+            let abortedAt = 0;
+            let bytesAtAbort = 0;
+            const attempt = resolveModelSource(url, {
+                cacheDir,
+                signal: controller.signal,
+                onProgress: ({downloadedBytes}) => {
+                    if (abortedAt === 0 && downloadedBytes > 0) {
+                        bytesAtAbort = downloadedBytes;
+                        abortedAt = performance.now();
+                        controller.abort();
+                    }
+                }
+            });
+            await within(15_000, assert.rejects(attempt, CancelledError), "cancelled download");
+            const latency = performance.now() - abortedAt;
+            assert.ok(abortedAt > 0, "no progress before the end");
+            assert.ok(bytesAtAbort < model.length, "the download had finished before the abort");
+            assert.ok(latency < 250, `CancelledError came ${latency.toFixed(0)} ms after the abort`);
+            assert.equal(existsSync(target), false, "a cancelled download left a complete-looking file");
+            for (const name of await filesIn(cacheDir)) assert.ok(name.endsWith(".ipull"), `unexpected file after cancel: ${name}`);
+
+            server.slow = null;
+            const events: ModelDownloadProgress[] = [];
+            const file = await within(15_000, resolveModelSource(url, {cacheDir, onProgress: (event) => events.push(event)}), "download after cancel");
+            assert.equal(file, target);
+            assert.ok((await readFile(file)).equals(model), "the file after a cancelled download differs from the source");
+            assertMonotonic(events, model.length, file);
+            assert.deepEqual(await filesIn(cacheDir), [path.basename(file)]);
+        });
+
+        it("a download that stops receiving data fails as stalled and leaves no complete-looking file", async () => {
+            const url = server.url(STALL_PATH);
+            const started = performance.now();
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir, stallTimeoutMs: 300}), (error) => assertInvalidInput(error, /stalled/, escape(url))), "stall");
+            const elapsed = performance.now() - started;
+            assert.ok(elapsed < 3000, `stall detected after ${elapsed.toFixed(0)} ms`);
+            assert.equal(existsSync(cachedModelPath(url, cacheDir)), false);
+        });
+
+        it("an already aborted signal throws CancelledError before any request", async () => {
+            const controller = new AbortController();
+            controller.abort();
+            await assert.rejects(resolveModelSource(server.url(MODEL_PATH), {cacheDir, signal: controller.signal}), CancelledError);
+            assert.equal(server.total, 0);
+        });
+
+        it("concurrent resolves of one URL download it once", async () => {
+            const url = server.url(MODEL_PATH);
+            const alone = await within(15_000, resolveModelSource(url, {cacheDir: path.join(scratch, "other")}), "download");
+            assert.ok((await readFile(alone)).equals(model));
+            const perDownload = server.total;
+            const [a, b] = await within(15_000, Promise.all([resolveModelSource(url, {cacheDir}), resolveModelSource(url, {cacheDir})]), "concurrent downloads");
+            assert.equal(a, b);
+            assert.ok((await readFile(a)).equals(model));
+            assert.equal(server.total, 2 * perDownload, "the second concurrent resolve made its own requests");
+        });
+
+        it("404 is an InvalidInputError naming the URL", async () => {
+            const url = server.url("/missing.gguf");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /404|not found/i, escape(url))), "404");
+            assert.deepEqual(await filesIn(cacheDir), []);
+        });
+
+        it("a refused connection is an InvalidInputError naming the URL", async () => {
+            const url = `http://127.0.0.1:${await closedPort()}/stories260K.gguf`;
+            const started = performance.now();
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /connection refused/i, escape(url))), "refused");
+            assert.ok(performance.now() - started < 5000);
+            assert.deepEqual(await filesIn(cacheDir), []);
+        });
+
+        it("a file that is not GGUF is an InvalidInputError and leaves nothing in the cache", async () => {
+            const url = server.url("/junk.gguf");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /not a GGUF/, escape(url))), "junk");
+            assert.deepEqual(await filesIn(cacheDir), []);
+        });
+
+        it("a downloaded file that turns out not to be GGUF is deleted and reported", async () => {
+            const url = server.url("/replaced.gguf");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /not a GGUF/, /deleted/, escape(url))), "replaced");
+            assert.ok((server.requests.get("/replaced.gguf") ?? 0) >= 2, "the download never happened");
+            assert.deepEqual(await filesIn(cacheDir), []);
+        });
+
+        it("a cached file that is not GGUF is deleted and downloaded again", async () => {
+            const url = server.url(MODEL_PATH);
+            const target = cachedModelPath(url, cacheDir);
+            await mkdir(cacheDir, {recursive: true});
+            await writeFile(target, JUNK);
+            const file = await within(15_000, resolveModelSource(url, {cacheDir}), "download over junk");
+            assert.equal(file, target);
+            assert.ok((await readFile(file)).equals(model));
+            assert.ok(server.total > 0);
+        });
+
+        it("the cache file name is deterministic per reference", () => {
+            const url = server.url(MODEL_PATH);
+            assert.equal(cachedModelPath(url, cacheDir), cachedModelPath(url, cacheDir));
+            assert.equal(cachedModelPath(url, cacheDir), cachedModelPath(`${url}#fragment`, cacheDir));
+            assert.notEqual(cachedModelPath(url, cacheDir), cachedModelPath(`${url}?v=2`, cacheDir));
+            assert.match(path.basename(cachedModelPath(url, cacheDir)), /^stories260K-[0-9a-f]{12}\.gguf$/);
+        });
+    });
+
+    describe("hf: URIs (offline only)", () => {
+        const malformed = [
+            "hf:",
+            "hf:user",
+            "hf:/repo:Q4_K_M",
+            "hf:user/:Q4_K_M",
+            "hf:user/repo:",
+            "hf:user/repo/",
+            "hf:user/repo/model.bin",
+            "hf:user/repo/../model.gguf",
+            "hf:us er/repo:Q4_K_M",
+            "hf:user/repo/model.gguf#"
+        ];
+        for (const reference of malformed) {
+            it(`rejects ${JSON.stringify(reference)} without any request`, async () => {
+                const {result, attempts} = await withoutNetwork(() => resolveModelSource(reference, {cacheDir}));
+                assertInvalidInput(result, /Hugging Face/, escape(reference));
+                assert.deepEqual(attempts, []);
+                assert.equal(existsSync(cacheDir), false);
+            });
+        }
+
+        it("rejects unsupported schemes without any request", async () => {
+            for (const reference of ["ftp://127.0.0.1/model.gguf", "s3://bucket/model.gguf"]) {
+                const {result, attempts} = await withoutNetwork(() => resolveModelSource(reference, {cacheDir}));
+                assertInvalidInput(result, /unsupported/, escape(reference));
+                assert.deepEqual(attempts, []);
+            }
+            assert.equal(server.total, 0);
+        });
+
+        for (const reference of ["hf:someone/tiny-stories-GGUF:Q8_0", "hf:someone/tiny-stories/sub/stories260K.gguf"]) {
+            it(`resolves ${reference} from the cache without any request`, async () => {
+                const expected = cachedModelPath(reference, cacheDir);
+                await mkdir(cacheDir, {recursive: true});
+                await copyFile(MODEL, expected);
+                const events: ModelDownloadProgress[] = [];
+                const {result, attempts} = await withoutNetwork(() =>
+                    within(5_000, resolveModelSource(reference, {cacheDir, onProgress: (event) => events.push(event)}), "cached hf resolve")
+                );
+                assert.equal(result, expected);
+                assert.deepEqual(attempts, []);
+                assert.deepEqual(events, [], "a cache hit downloads nothing, so reports no progress");
+            });
+        }
+
+        it("spells of one quant share a cache file; other quants and repos do not", () => {
+            const q8 = cachedModelPath("hf:someone/tiny-stories-GGUF:Q8_0", cacheDir);
+            assert.equal(cachedModelPath("hf:someone/tiny-stories-GGUF:q8_0", cacheDir), q8);
+            assert.equal(cachedModelPath("hf://someone/tiny-stories-GGUF:Q8_0", cacheDir), q8);
+            assert.notEqual(cachedModelPath("hf:someone/tiny-stories-GGUF:Q4_K_M", cacheDir), q8);
+            assert.notEqual(cachedModelPath("hf:other/tiny-stories-GGUF:Q8_0", cacheDir), q8);
+            assert.match(path.basename(q8), /^tiny-stories\.Q8_0-[0-9a-f]{12}\.gguf$/);
+        });
+    });
+
+    it("isRemoteReference tells downloads from local files", () => {
+        for (const remote of ["hf:user/repo:Q4_K_M", "HF:user/repo/file.gguf", "https://example.com/m.gguf", "http://127.0.0.1:8080/m.gguf", " hf:user/repo"])
+            assert.equal(isRemoteReference(remote), true, remote);
+        for (const local of ["/models/m.gguf", "./m.gguf", "m.gguf", "~/m.gguf", "file:///models/m.gguf", "C:\\models\\m.gguf", "ftp://host/m.gguf"])
+            assert.equal(isRemoteReference(local), false, local);
+    });
+});
