@@ -10,6 +10,7 @@ import {isRemoteReference, resolveModelSource} from "./model-source.js";
 export interface ModelManagerOptions {
     readonly cacheDir: string;
     readonly threads?: number;
+    readonly contextSize?: number;
     readonly gpu?: GpuChoice;
     /** Download or load progress of `reference`, 0..1 (null when the size is unknown). */
     readonly onProgress: (phase: "downloading" | "loading", reference: string, progress: number | null) => void;
@@ -50,6 +51,7 @@ export class ModelManager {
         this.options.onProgress("loading", reference, 0);
         const model = await LlamaLanguageModel.load(this.llama, path, {
             threads: this.options.threads,
+            contextSize: this.options.contextSize,
             signal,
             onLoadProgress: (progress) => this.options.onProgress("loading", reference, progress)
         });

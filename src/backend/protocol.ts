@@ -8,6 +8,8 @@ import type {AnswerGroup} from "./answers.js";
 export const SOLVE_REQUEST = "powerSampling/solve";
 /** Server to client while a job runs: at most a few a second. */
 export const PROGRESS_NOTIFICATION = "powerSampling/progress";
+/** Downloads (if remote) and loads a model without solving: {model} -> LoadModelResult. */
+export const LOAD_MODEL_REQUEST = "powerSampling/loadModel";
 /** Client to server as a request; server to client as a notification whenever it changes. */
 export const STATUS = "powerSampling/status";
 
@@ -80,6 +82,12 @@ export interface ProgressParams {
     readonly proposedTokens: number;
 }
 
+export interface LoadModelResult {
+    readonly model: string;
+    readonly contextSize: number;
+    readonly loadMs: number;
+}
+
 export type BackendState = "starting" | "idle" | "downloading" | "loading" | "running" | "error";
 
 export interface BackendStatus {
@@ -105,6 +113,8 @@ export interface InitializationOptions {
     readonly gpu?: "auto" | "cpu" | "cuda" | "vulkan" | "metal";
     /** Waiting jobs beyond the running one; more get a Busy error. */
     readonly queueLimit?: number;
+    /** Most tokens (prompt + generated) a sequence may hold; default the model's trained context. */
+    readonly contextSize?: number;
     /** Minimum milliseconds between progress notifications of a job (default 250). */
     readonly progressIntervalMs?: number;
 }

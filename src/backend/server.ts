@@ -9,13 +9,15 @@ import {CancelledError, InvalidInputError} from "../sampling/errors.js";
 import {BusyError, JobQueue} from "./jobs.js";
 import {ModelManager} from "./models.js";
 import {
-    type BackendStatus, ERROR_CODES, type InitializationOptions, PROGRESS_NOTIFICATION, SOLVE_REQUEST, type SolveResult, STATUS
+    type BackendStatus, ERROR_CODES, type InitializationOptions, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION,
+    SOLVE_REQUEST, type SolveResult, STATUS
 } from "./protocol.js";
 import {ModelUnavailableError, runSolveJob, validateSolveParams} from "./solve-job.js";
 
 // Typed request types: handlers then receive the cancellation token.
 const solveRequest = new RequestType<unknown, SolveResult, void>(SOLVE_REQUEST);
 const statusRequest = new RequestType0<BackendStatus, void>(STATUS);
+const loadModelRequest = new RequestType<unknown, LoadModelResult, void>(LOAD_MODEL_REQUEST);
 
 export interface ServerOptions {
     /** Defaults for what the client's initializationOptions leave out. */
@@ -57,6 +59,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
         models = new ModelManager({
             cacheDir: init.cacheDir ?? defaults.cacheDir,
             threads: init.threads ?? defaults.threads,
+            contextSize: init.contextSize,
             gpu: init.gpu,
             onProgress: (phase, reference, progress) => setStatus({state: phase, model: reference, progress})
         });
@@ -94,6 +97,30 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
                     // A failed load leaves no model; anything else leaves the server ready.
                     setStatus({state: "idle", running: null, progress: null, model: manager.reference, error: describe(error)});
                     throw error;
+                }
+            }, cancel.signal);
+        } catch (error) {
+            throw toResponseError(error);
+        }
+    });
+
+    connection.onRequest(loadModelRequest, async (raw, token) => {
+        const manager = models;
+        if (!manager) throw new ResponseError(ERROR_CODES.internal, "the server is not initialized");
+        const cancel = new AbortController();
+        token.onCancellationRequested(() => cancel.abort());
+        try {
+            const reference = (raw as {model?: unknown} | null)?.model;
+            if (typeof reference !== "string" || reference.trim() === "")
+                throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
+            return await queue.submit(async ({signal}) => {
+                try {
+                    const {model, loadMs} = await manager.acquire(reference, signal);
+                    setStatus({state: "idle", model: reference, progress: null, threads: model.threads, contextSize: model.contextSize, gpu: manager.gpu, error: null});
+                    return {model: reference, contextSize: model.contextSize, loadMs};
+                } catch (error) {
+                    setStatus({state: "idle", progress: null, model: manager.reference, error: describe(error)});
+                    throw error instanceof InvalidInputError ? new ModelUnavailableError(error.message) : error;
                 }
             }, cancel.signal);
         } catch (error) {

@@ -8,6 +8,8 @@ import {loadGgufModel, type LoadOptions, physicalCoreCount} from "./runtime.js";
 export interface LlamaLanguageModelOptions {
     /** CPU threads for evaluation; defaults to the physical core count (one for tiny models). */
     readonly threads?: number;
+    /** Caps the tokens a sequence holds below the model's trained context. */
+    readonly contextSize?: number;
 }
 
 /**
@@ -25,8 +27,10 @@ const MAX_SEQUENCES_PER_CONTEXT = 256;
 export class LlamaLanguageModel implements LanguageModel {
     readonly eosToken: Token;
     readonly threads: number;
+    private readonly contextLimit?: number;
 
     constructor(readonly model: LlamaModel, options: LlamaLanguageModelOptions = {}) {
+        this.contextLimit = options.contextSize;
         if (model.tokens.eos == null) throw new InvalidInputError("the model has no end-of-sequence token");
         this.eosToken = model.tokens.eos;
         this.threads = options.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : physicalCoreCount());
@@ -40,8 +44,9 @@ export class LlamaLanguageModel implements LanguageModel {
         await this.model.dispose();
     }
 
+    /** Most tokens (prompt + generated) one sequence may hold. */
     get contextSize(): number {
-        return this.model.trainContextSize;
+        return Math.min(this.model.trainContextSize, this.contextLimit ?? Infinity);
     }
 
     /** Tokens of a raw prompt, BOS first when the model wants it; "" is BOS alone. */

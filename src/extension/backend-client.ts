@@ -1,0 +1,127 @@
+/**
+ * The backend process, started through vscode-languageclient on first use. If it dies the user
+ * is told, and the next command starts a fresh one.
+ */
+import * as vscode from "vscode";
+import {CloseAction, ErrorAction, LanguageClient, ResponseError, TransportKind, type ServerOptions} from "vscode-languageclient/node";
+import {
+    type BackendStatus, ERROR_CODES, type InitializationOptions, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION,
+    type ProgressParams, SOLVE_REQUEST, type SolveParams, type SolveResult, STATUS
+} from "../backend/protocol.js";
+import type {Settings} from "./settings.js";
+
+export type ClientState = BackendStatus | {readonly state: "stopped" | "crashed"; readonly error: string | null};
+
+/** A failed request, with the backend's one-line message and whether the user cancelled. */
+export class BackendRequestError extends Error {
+    override name = "BackendRequestError";
+
+    constructor(message: string, readonly cancelled: boolean, readonly code?: number) {
+        super(message);
+    }
+}
+
+export class BackendClient implements vscode.Disposable {
+    private client?: LanguageClient;
+    private starting?: Promise<LanguageClient>;
+    private readonly progressListeners = new Map<string, (progress: ProgressParams) => void>();
+    private readonly stateEmitter = new vscode.EventEmitter<ClientState>();
+    readonly onState = this.stateEmitter.event;
+
+    constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {}
+
+    /** Solves; `onProgress` sees this job's progress notifications. */
+    async solve(params: SolveParams & {jobId: string}, token: vscode.CancellationToken,
+        onProgress: (progress: ProgressParams) => void, settings: Settings): Promise<SolveResult> {
+        const client = await this.ensureStarted(settings);
+        this.progressListeners.set(params.jobId, onProgress);
+        try {
+            return await this.request(() => client.sendRequest<SolveResult>(SOLVE_REQUEST, params, token));
+        } finally {
+            this.progressListeners.delete(params.jobId);
+        }
+    }
+
+    /** Downloads (if remote) and loads a model ahead of a solve. */
+    async loadModel(model: string, token: vscode.CancellationToken, settings: Settings): Promise<LoadModelResult> {
+        const client = await this.ensureStarted(settings);
+        return this.request(() => client.sendRequest<LoadModelResult>(LOAD_MODEL_REQUEST, {model}, token));
+    }
+
+    /** Stops the process; the next request starts a new one (used when process settings change). */
+    async restartLater(): Promise<void> {
+        const client = this.client;
+        this.client = undefined;
+        this.starting = undefined;
+        if (client) {
+            await client.stop().catch((error: unknown) => this.log.appendLine(`stopping the backend: ${String(error)}`));
+            this.stateEmitter.fire({state: "stopped", error: null});
+        }
+    }
+
+    dispose(): void {
+        void this.restartLater();
+        this.stateEmitter.dispose();
+    }
+
+    private async request<T>(send: () => Promise<T>): Promise<T> {
+        try {
+            return await send();
+        } catch (error) {
+            if (error instanceof ResponseError) throw new BackendRequestError(error.message, error.code === ERROR_CODES.cancelled, error.code);
+            if (error instanceof vscode.CancellationError) throw new BackendRequestError("cancelled", true);
+            throw new BackendRequestError(`the backend failed: ${error instanceof Error ? error.message : String(error)}`, false);
+        }
+    }
+
+    private ensureStarted(settings: Settings): Promise<LanguageClient> {
+        if (this.client) return Promise.resolve(this.client);
+        this.starting ??= this.start(settings).then((client) => {
+            this.client = client;
+            return client;
+        }, (error: unknown) => {
+            this.starting = undefined;
+            throw new BackendRequestError(`the backend did not start: ${error instanceof Error ? error.message : String(error)}`, false);
+        });
+        return this.starting;
+    }
+
+    private async start(settings: Settings): Promise<LanguageClient> {
+        this.stateEmitter.fire({state: "starting", model: null, progress: null, gpu: "cpu", threads: null, contextSize: null, queueLength: 0, running: null, error: null});
+        const serverModule = this.context.asAbsolutePath("dist/cli.js");
+        const server = {module: serverModule, args: ["serve", "--stdio"], transport: TransportKind.stdio};
+        const serverOptions: ServerOptions = {run: server, debug: server};
+        const initializationOptions: InitializationOptions = {
+            cacheDir: settings.modelCacheFolder || this.context.globalStorageUri.fsPath,
+            threads: settings.threads || undefined,
+            gpu: settings.gpu,
+            contextSize: settings.contextSize || undefined
+        };
+        const client = new LanguageClient("powerSampling", "Power Sampling backend", serverOptions, {
+            documentSelector: [],
+            outputChannel: this.log,
+            initializationOptions,
+            errorHandler: {
+                error: () => ({action: ErrorAction.Continue}),
+                closed: () => {
+                    if (this.client === client) this.crashed(client);
+                    return {action: CloseAction.DoNotRestart, handled: true};
+                }
+            }
+        });
+        client.onNotification(PROGRESS_NOTIFICATION, (progress: ProgressParams) => this.progressListeners.get(progress.jobId)?.(progress));
+        client.onNotification(STATUS, (status: BackendStatus) => this.stateEmitter.fire(status));
+        await client.start();
+        return client;
+    }
+
+    private crashed(client: LanguageClient): void {
+        this.client = undefined;
+        this.starting = undefined;
+        void client.dispose();
+        const message = "The Power Sampling backend stopped unexpectedly. It restarts with the next command.";
+        this.log.appendLine(message);
+        this.stateEmitter.fire({state: "crashed", error: message});
+        void vscode.window.showErrorMessage(message, "Show Log").then((choice) => { if (choice) this.log.show(); });
+    }
+}

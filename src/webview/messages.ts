@@ -1,0 +1,37 @@
+/**
+ * Messages between the extension host and the Power Sampling panel (webview). Types only, so
+ * both sides import them. A panel shows one or more runs: the main solve and any one-click
+ * comparison re-runs with another method.
+ */
+import type {Method} from "../sampling/params.js";
+import type {ProgressParams, PromptMode, SolveResult} from "../backend/protocol.js";
+
+export interface RunInfo {
+    readonly runId: string;
+    readonly method: Method;
+    readonly modelName: string;
+    readonly mode: PromptMode;
+    readonly alternatives: number;
+    /** The problem as the user selected it (shown at the top; never rendered as HTML). */
+    readonly prompt: string;
+    /** Whether insert/replace have a selection to act on. */
+    readonly hasSelection: boolean;
+}
+
+/** Host to panel. */
+export type ToPanel =
+    | {readonly type: "runStarted"; readonly run: RunInfo}
+    | {readonly type: "progress"; readonly runId: string; readonly progress: ProgressParams}
+    | {readonly type: "result"; readonly runId: string; readonly result: SolveResult}
+    | {readonly type: "failed"; readonly runId: string; readonly message: string}
+    | {readonly type: "cancelled"; readonly runId: string};
+
+export type AlternativeAction = "insert" | "replace" | "copy" | "diff";
+
+/** Panel to host. */
+export type FromPanel =
+    | {readonly type: "ready"}
+    | {readonly type: "stop"; readonly runId: string}
+    | {readonly type: "action"; readonly action: AlternativeAction; readonly runId: string; readonly index: number}
+    /** Re-run the panel's problem with another method, for side-by-side comparison. */
+    | {readonly type: "rerun"; readonly method: Method};
