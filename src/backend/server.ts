@@ -23,6 +23,8 @@ export interface ServerOptions {
     /** Defaults for what the client's initializationOptions leave out. */
     readonly cacheDir: string;
     readonly threads?: number;
+    /** The editor's process: when it is gone, so is the reason to run. */
+    readonly clientProcessId?: number;
 }
 
 const DEFAULT_QUEUE_LIMIT = 4;
@@ -36,6 +38,9 @@ export function startStdioServer(options: ServerOptions): Connection {
     const connection = createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
     serve(connection, options);
     connection.listen();
+    if (options.clientProcessId !== undefined) exitWithProcess(options.clientProcessId);
+    // A closed stdin means the client is gone, whether or not it said exit.
+    process.stdin.on("end", () => process.exit(0));
     return connection;
 }
 
@@ -91,7 +96,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
                         },
                         onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, progress)
                     });
-                    setStatus({state: "idle", running: null});
+                    setStatus({state: "idle", running: null, error: null});
                     return result;
                 } catch (error) {
                     // A failed load leaves no model; anything else leaves the server ready.
@@ -131,6 +136,16 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     connection.onShutdown(async () => {
         await models?.dispose();
     });
+}
+
+function exitWithProcess(pid: number): void {
+    setInterval(() => {
+        try {
+            process.kill(pid, 0);
+        } catch {
+            process.exit(0);
+        }
+    }, 3000).unref();
 }
 
 function describe(error: unknown): string {

@@ -121,10 +121,15 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
 
 /** The backend language server; runs until the client sends exit. */
 async function serveCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {stdio: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    // vscode-languageclient adds --stdio and --clientProcessId=PID to the arguments it is given.
+    const {values} = parse(argv, {stdio: {type: "boolean"}, clientProcessId: {type: "string"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
     if (!values.stdio) throw new InvalidInputError("serve needs --stdio (the only transport)");
     const {startStdioServer} = await import("../backend/server.js");
-    const connection = startStdioServer({cacheDir: values["cache-dir"] ?? defaultCacheDir(), threads: parseThreads(values.threads)});
+    const connection = startStdioServer({
+        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        threads: parseThreads(values.threads),
+        clientProcessId: parseNumber("clientProcessId", values.clientProcessId)
+    });
     await new Promise<void>((resolve) => connection.onExit(resolve));
 }
 

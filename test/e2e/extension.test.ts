@@ -1,0 +1,89 @@
+/**
+ * Power Sampling in a real VS Code (code-server + Chromium): the packaged VSIX, a real model
+ * (stories260K), the panel, Stop, a bad model path and inline suggestions.
+ */
+import {strict as assert} from "node:assert";
+import {execFile} from "node:child_process";
+import {promisify} from "node:util";
+import path from "node:path";
+import {REPO_ROOT} from "../support/cli.js";
+import {sharedModel} from "../support/shared.js";
+import {VSCodeE2E} from "./harness.js";
+
+const VSIX = path.join(REPO_ROOT, "power-sampling-linux-x64.vsix");
+const QUICK = {
+    "powerSampling.model": sharedModel("stories260K.gguf"),
+    "powerSampling.threads": 1,
+    "powerSampling.maxTokens": 32,
+    "powerSampling.blockSize": 16,
+    "powerSampling.mcmcSteps": 2,
+    "powerSampling.alternatives": 3
+};
+
+describe("Power Sampling in VS Code", function () {
+    this.timeout(300_000);
+    let vsc: VSCodeE2E;
+
+    before(async () => {
+        await promisify(execFile)("npm", ["run", "package"], {cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024});
+        vsc = await VSCodeE2E.start({
+            name: "extension",
+            vsix: [VSIX],
+            settings: QUICK,
+            files: {"story.md": "Once upon a time\n", "add.py": "def add(a, b):\n    "},
+            timeoutMs: 60_000
+        });
+    });
+    after(() => vsc?.stop());
+
+    it("explores alternatives of the selection in the panel, and inserts one into the editor", async () => {
+        await vsc.openFile("story.md");
+        await vsc.selectAll();
+        await vsc.runCommand("Power Sampling: Explore Alternative Solutions");
+        const frame = await vsc.webviewFrame({contains: "Done"});
+        await frame.locator("#answer").waitFor({timeout: 60_000});
+        assert.equal(await frame.locator("#primary .alternative").count(), 3);
+        assert.equal((await frame.locator("#status").innerText()).trim(), "Done");
+        await vsc.screenshot("extension-explore");
+        const before = await vsc.editorText();
+        await frame.locator('#primary .alternative[data-index="0"] button[data-action="insert"]').click();
+        const after = await vsc.waitForEditorText((text) => text !== before && text.length > before.length);
+        assert.ok(after.startsWith("Once upon a time"), after);
+        await vsc.screenshot("extension-inserted");
+    });
+
+    it("stops a long run from the panel's Stop button", async () => {
+        await vsc.configure({"powerSampling.maxTokens": 1500, "powerSampling.blockSize": 64, "powerSampling.mcmcSteps": 400});
+        await vsc.openFile("story.md", {viewColumn: 1});
+        await vsc.selectAll();
+        await vsc.runCommand("Power Sampling: Solve with Power Sampling");
+        const frame = await vsc.webviewFrame({contains: "Running"});
+        await frame.locator("#stop").click({timeout: 60_000});
+        await vsc.poll("the panel to say Stopped", 10_000, async () => (await frame.locator("#status").innerText()).trim() === "Stopped");
+        await vsc.screenshot("extension-stopped");
+        await vsc.configure(QUICK);
+    });
+
+    it("shows a clear error in the panel and a notification for a bad model path", async () => {
+        await vsc.configure({"powerSampling.model": "/nonexistent/model.gguf"});
+        await vsc.openFile("story.md", {viewColumn: 1});
+        await vsc.selectAll();
+        await vsc.runCommand("Power Sampling: Solve with Power Sampling");
+        const frame = await vsc.webviewFrame({contains: "Error"});
+        const message = await frame.locator("#error").innerText();
+        assert.match(message, /not found.*\/nonexistent\/model\.gguf/);
+        await vsc.waitForNotification(/model file not found/);
+        await vsc.screenshot("extension-bad-model");
+        await vsc.configure(QUICK);
+    });
+
+    it("suggests code at the cursor as an inline suggestion", async () => {
+        await vsc.openFile("add.py", {viewColumn: 1});
+        await vsc.select({line: 2, column: 5});
+        await vsc.runCommand("Power Sampling: Suggest Code with Power Sampling");
+        const ghost = vsc.page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text");
+        await vsc.poll("an inline suggestion (ghost text) in the editor", 60_000,
+            async () => (await ghost.allInnerTexts()).join("").trim().length > 0);
+        await vsc.screenshot("extension-suggest");
+    });
+});
