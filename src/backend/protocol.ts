@@ -4,6 +4,7 @@
  */
 import type {Method} from "../sampling/params.js";
 import type {AnswerGroup} from "./answers.js";
+import type {SolveStats as EngineStats} from "../llama/solve.js";
 
 export const SOLVE_REQUEST = "powerSampling/solve";
 /** Server to client while a job runs: at most a few a second. */
@@ -45,16 +46,10 @@ export interface SolvedAlternative {
     readonly changedOffsets: number[];
 }
 
-export interface SolveStats {
-    readonly proposedTokens: number;
-    readonly mcmcSteps: number;
-    readonly acceptedSteps: number;
-    readonly acceptanceRate: number | null;
-    /** Sampling time; model load and queueing excluded. */
-    readonly wallMs: number;
+/** The engine's statistics (as the command line prints them) plus the backend's own costs. */
+export interface SolveStats extends EngineStats {
     readonly loadMs: number;
     readonly queuedMs: number;
-    readonly promptTokens: number;
 }
 
 export interface SolveResult {

@@ -3,10 +3,10 @@
  * model, runs sampling jobs one at a time, streams progress and reports its status.
  */
 import {
-    createConnection, RequestType, RequestType0, ResponseError, StreamMessageReader, StreamMessageWriter, type Connection
+    type CancellationToken, createConnection, RequestType, RequestType0, ResponseError, StreamMessageReader, StreamMessageWriter, type Connection
 } from "vscode-languageserver/node";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
-import {BusyError, JobQueue} from "./jobs.js";
+import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
 import {ModelManager} from "./models.js";
 import {
     type BackendStatus, ERROR_CODES, type InitializationOptions, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION,
@@ -74,68 +74,68 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
 
     connection.onRequest(statusRequest, () => status);
 
-    connection.onRequest(solveRequest, async (raw, token) => {
-        const manager = models;
-        if (!manager) throw new ResponseError(ERROR_CODES.internal, "the server is not initialized");
-        const cancel = new AbortController();
-        token.onCancellationRequested(() => cancel.abort());
-        try {
-            const request = validateSolveParams(raw);
-            return await queue.submit(async ({signal, queuedMs}) => {
-                setStatus({state: "running", running: request.jobId, error: null});
-                try {
-                    const result = await runSolveJob(request, {
-                        signal,
-                        queuedMs,
-                        progressIntervalMs,
-                        acquireModel: async (reference, loadSignal) => {
-                            const acquired = await manager.acquire(reference, loadSignal);
-                            setStatus({state: "running", model: reference, progress: null, threads: acquired.model.threads,
-                                contextSize: acquired.model.contextSize, gpu: manager.gpu});
-                            return acquired;
-                        },
-                        onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, progress)
-                    });
-                    setStatus({state: "idle", running: null, error: null});
-                    return result;
-                } catch (error) {
-                    // A failed load leaves no model; anything else leaves the server ready.
-                    setStatus({state: "idle", running: null, progress: null, model: manager.reference, error: describe(error)});
-                    throw error;
-                }
-            }, cancel.signal);
-        } catch (error) {
-            throw toResponseError(error);
-        }
-    });
+    /**
+     * A queued request: validated before it queues, cancelled by $/cancelRequest, and answered
+     * with a specific error code whatever fails.
+     */
+    const queued = <P, R>(validate: (raw: unknown) => P, job: (params: P, manager: ModelManager, handle: JobHandle) => Promise<R>) =>
+        async (raw: unknown, token: CancellationToken): Promise<R> => {
+            const manager = models;
+            if (!manager) throw new ResponseError(ERROR_CODES.internal, "the server is not initialized");
+            const cancel = new AbortController();
+            token.onCancellationRequested(() => cancel.abort());
+            try {
+                const params = validate(raw);
+                return await queue.submit((handle) => job(params, manager, handle), cancel.signal);
+            } catch (error) {
+                throw toResponseError(error);
+            }
+        };
 
-    connection.onRequest(loadModelRequest, async (raw, token) => {
-        const manager = models;
-        if (!manager) throw new ResponseError(ERROR_CODES.internal, "the server is not initialized");
-        const cancel = new AbortController();
-        token.onCancellationRequested(() => cancel.abort());
+    connection.onRequest(solveRequest, queued(validateSolveParams, async (request, manager, {signal, queuedMs}) => {
+        setStatus({state: "running", running: request.jobId, error: null});
         try {
-            const reference = (raw as {model?: unknown} | null)?.model;
-            if (typeof reference !== "string" || reference.trim() === "")
-                throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
-            return await queue.submit(async ({signal}) => {
-                try {
-                    const {model, loadMs} = await manager.acquire(reference, signal);
-                    setStatus({state: "idle", model: reference, progress: null, threads: model.threads, contextSize: model.contextSize, gpu: manager.gpu, error: null});
-                    return {model: reference, contextSize: model.contextSize, loadMs};
-                } catch (error) {
-                    setStatus({state: "idle", progress: null, model: manager.reference, error: describe(error)});
-                    throw error instanceof InvalidInputError ? new ModelUnavailableError(error.message) : error;
-                }
-            }, cancel.signal);
+            const result = await runSolveJob(request, {
+                signal,
+                queuedMs,
+                progressIntervalMs,
+                acquireModel: async (reference, loadSignal) => {
+                    const acquired = await manager.acquire(reference, loadSignal);
+                    setStatus({state: "running", model: reference, progress: null, threads: acquired.model.threads,
+                        contextSize: acquired.model.contextSize, gpu: manager.gpu});
+                    return acquired;
+                },
+                onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, progress)
+            });
+            setStatus({state: "idle", running: null, error: null});
+            return result;
         } catch (error) {
-            throw toResponseError(error);
+            // A failed load leaves no model; anything else leaves the server ready.
+            setStatus({state: "idle", running: null, progress: null, model: manager.reference, error: describe(error)});
+            throw error;
         }
-    });
+    }));
+
+    connection.onRequest(loadModelRequest, queued(validateModelReference, async (reference, manager, {signal}) => {
+        try {
+            const {model, loadMs} = await manager.acquire(reference, signal);
+            setStatus({state: "idle", model: reference, progress: null, threads: model.threads, contextSize: model.contextSize, gpu: manager.gpu, error: null});
+            return {model: reference, contextSize: model.contextSize, loadMs};
+        } catch (error) {
+            setStatus({state: "idle", progress: null, model: manager.reference, error: describe(error)});
+            throw error instanceof InvalidInputError ? new ModelUnavailableError(error.message) : error;
+        }
+    }));
 
     connection.onShutdown(async () => {
         await models?.dispose();
     });
+}
+
+function validateModelReference(raw: unknown): string {
+    const reference = (raw as {model?: unknown} | null)?.model;
+    if (typeof reference !== "string" || reference.trim() === "") throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
+    return reference;
 }
 
 function exitWithProcess(pid: number): void {

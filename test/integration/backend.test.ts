@@ -4,7 +4,9 @@ import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {CancellationTokenSource, ResponseError} from "vscode-jsonrpc/node";
-import {ERROR_CODES, SOLVE_REQUEST, STATUS, type BackendStatus, type SolveParams, type SolveResult} from "../../src/backend/protocol.js";
+import {
+    ERROR_CODES, LOAD_MODEL_REQUEST, SOLVE_REQUEST, STATUS, type BackendStatus, type LoadModelResult, type SolveParams, type SolveResult
+} from "../../src/backend/protocol.js";
 import {PIVOTAL_CHAIN, writeMarkovModel} from "../../src/testmodels/markov.js";
 import {Backend} from "../support/backend.js";
 import {buildCli} from "../support/cli.js";
@@ -159,6 +161,27 @@ describe("backend process (power-sampling serve --stdio)", function () {
         const states = backend.statuses.map((s) => s.state);
         assert.ok(states.includes("loading") && states.includes("running") && states.at(-1) === "idle", states.join(","));
         assert.ok(backend.statuses.every((s) => s.queueLength >= 0));
+    });
+
+    it("loads a model ahead of a solve with powerSampling/loadModel", async () => {
+        const loaded = await backend.connection.sendRequest(LOAD_MODEL_REQUEST, {model: pivotal}) as LoadModelResult;
+        assert.equal(loaded.model, pivotal);
+        assert.ok(loaded.contextSize > 0);
+        const status = await backend.connection.sendRequest(STATUS) as BackendStatus;
+        assert.equal(status.model, pivotal);
+        const missing = await rejection(backend.connection.sendRequest(LOAD_MODEL_REQUEST, {model: join(folder, "nope.gguf")}));
+        assert.equal(missing.code, ERROR_CODES.modelUnavailable);
+        assert.match(missing.message, /not found/);
+    });
+
+    it("builds math and chat prompts around the selection", async () => {
+        const params = {model: STORIES, prompt: "What is 2 + 2?", method: "greedy", maxTokens: 4} as const;
+        const raw = await solve({...params, mode: "raw"});
+        const math = await solve({...params, mode: "math"});
+        const chat = await solve({...params, mode: "chat"});
+        assert.equal(math.params.mode, "math");
+        assert.ok(math.stats.promptTokens > raw.stats.promptTokens + 10, "the paper's instructions surround the problem");
+        assert.ok(chat.stats.promptTokens > raw.stats.promptTokens, "the chat template wraps the message");
     });
 
     it("shuts down and exits with code 0", async () => {
