@@ -12,7 +12,7 @@ import {
     type BackendStatus, ERROR_CODES, type InitializationOptions, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION,
     SOLVE_REQUEST, type SolveResult, STATUS
 } from "./protocol.js";
-import {ModelUnavailableError, runSolveJob, validateSolveParams} from "./solve-job.js";
+import {ModelUnavailableError, requireModelReference, runSolveJob, validateSolveParams} from "./solve-job.js";
 
 // Typed request types: handlers then receive the cancellation token.
 const solveRequest = new RequestType<unknown, SolveResult, void>(SOLVE_REQUEST);
@@ -133,9 +133,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
 }
 
 function validateModelReference(raw: unknown): string {
-    const reference = (raw as {model?: unknown} | null)?.model;
-    if (typeof reference !== "string" || reference.trim() === "") throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
-    return reference;
+    return requireModelReference((raw as {model?: unknown} | null)?.model);
 }
 
 function exitWithProcess(pid: number): void {

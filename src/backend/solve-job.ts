@@ -23,12 +23,17 @@ export interface SolveJobContext {
     readonly progressIntervalMs?: number;
 }
 
+export function requireModelReference(value: unknown): string {
+    if (typeof value !== "string" || value.trim() === "") throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
+    return value;
+}
+
 /** Checks the request before anything is loaded, so bad input fails fast and specifically. */
 export function validateSolveParams(params: unknown): SolveParams & {readonly jobId: string; readonly mode: PromptMode} {
     if (typeof params !== "object" || params === null) throw new InvalidInputError("solve expects an object of parameters");
     const p = params as Record<string, unknown>;
     if (typeof p.prompt !== "string") throw new InvalidInputError("prompt must be a string");
-    if (typeof p.model !== "string" || p.model.trim() === "") throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
+    requireModelReference(p.model);
     if (p.mode !== undefined && !PROMPT_MODES.includes(p.mode as PromptMode))
         throw new InvalidInputError(`mode must be one of ${PROMPT_MODES.join(", ")}, got ${JSON.stringify(p.mode)}`);
     if (p.method !== undefined && !METHODS.includes(p.method as never))

@@ -6,7 +6,7 @@ import {enumerateCompletions, powerDistribution, temperedDistribution, type Dist
 import {resolveParams, type Method} from "../sampling/params.js";
 import {solve} from "../llama/solve.js";
 import {markovNextTokenDistribution} from "../testmodels/markov-exact.js";
-import {markovVocabulary, PIVOTAL_CHAIN} from "../testmodels/markov.js";
+import {MARKOV_EOS, markovVocabulary, PIVOTAL_CHAIN} from "../testmodels/markov.js";
 import {builtinModelPath} from "./cache.js";
 import {withModel} from "./session.js";
 
@@ -18,17 +18,18 @@ export interface DemoOptions {
 
 const ALPHA = 4;
 const MAX_TOKENS = 8;
-const B_ID = markovVocabulary(PIVOTAL_CHAIN).indexOf("B");
+const VOCABULARY = markovVocabulary(PIVOTAL_CHAIN);
+const B_ID = VOCABULARY.indexOf("B");
+const EOS_ID = VOCABULARY.indexOf(MARKOV_EOS);
 
 export async function runDemo(options: DemoOptions): Promise<void> {
     const samples = options.samples ?? 200;
     const seed = options.seed ?? 1;
     const next = markovNextTokenDistribution(PIVOTAL_CHAIN);
-    const eos = 2;
     const exact: Record<string, Distribution> = {
-        standard: temperedDistribution(next, eos, MAX_TOKENS, 1),
-        "low-temperature": temperedDistribution(next, eos, MAX_TOKENS, 1 / ALPHA),
-        power: powerDistribution(enumerateCompletions(next, eos, MAX_TOKENS), ALPHA)
+        standard: temperedDistribution(next, EOS_ID, MAX_TOKENS, 1),
+        "low-temperature": temperedDistribution(next, EOS_ID, MAX_TOKENS, 1 / ALPHA),
+        power: powerDistribution(enumerateCompletions(next, EOS_ID, MAX_TOKENS), ALPHA)
     };
     const modelPath = await builtinModelPath(options.cacheDir);
     const out = (line = "") => process.stdout.write(`${line}\n`);

@@ -95,11 +95,8 @@ export class PanelHost implements vscode.Disposable {
             this.panel.reveal(undefined, true);
             return;
         }
-        const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, "Power Sampling", {viewColumn: vscode.ViewColumn.Beside, preserveFocus: true}, {
-            enableScripts: true,
-            retainContextWhenHidden: true,
-            localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, "dist", "webview"), vscode.Uri.joinPath(this.context.extensionUri, "media")]
-        });
+        const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, "Power Sampling", {viewColumn: vscode.ViewColumn.Beside, preserveFocus: true},
+            {...this.webviewOptions(), retainContextWhenHidden: true});
         this.adopt(panel);
     }
 
@@ -107,16 +104,19 @@ export class PanelHost implements vscode.Disposable {
         this.panel = panel;
         this.ready = false;
         panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, "media", "icon.svg");
-        panel.webview.options = {
-            enableScripts: true,
-            localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, "dist", "webview"), vscode.Uri.joinPath(this.context.extensionUri, "media")]
-        };
+        panel.webview.options = this.webviewOptions();
         panel.webview.html = this.html(panel.webview);
         panel.webview.onDidReceiveMessage((message: FromPanel) => this.receive(message), undefined, this.disposables);
         panel.onDidDispose(() => {
             if (this.panel === panel) this.panel = undefined;
             this.stopAll();
         }, undefined, this.disposables);
+    }
+
+    /** Scripts on, and only the panel's own assets loadable. */
+    private webviewOptions(): vscode.WebviewOptions {
+        const root = this.context.extensionUri;
+        return {enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(root, "dist", "webview"), vscode.Uri.joinPath(root, "media")]};
     }
 
     private post(message: ToPanel): void {

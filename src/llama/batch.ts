@@ -14,6 +14,14 @@ import type {ControlledEvaluateInputItem, ControlledEvaluateIndexOutput, LlamaCo
 import {throwIfCancelled} from "../sampling/errors.js";
 import type {Continuation, ContinueRequest, DrawOptions, SequenceBatch, Token} from "../sampling/model.js";
 
+/**
+ * Draws at temperature 0 (greedy) or 1 give log p with the draw; tempered draws (the power
+ * proposal, low temperature) need the teacher-forced log p pass afterwards.
+ */
+function needsLogPPass(temperature: number): boolean {
+    return temperature !== 0 && temperature !== 1;
+}
+
 /** Full vocabulary: no top-k, top-p or min-p truncation. */
 const FULL_VOCABULARY = {topK: 0, topP: 1, minP: 0} as const;
 
@@ -118,11 +126,16 @@ export class LlamaSequenceBatch implements SequenceBatch {
         const drawnPerCall = new Map<PendingCall, number>();
         for (const item of this.drawing) drawnPerCall.set(item.call, (drawnPerCall.get(item.call) ?? 0) + 1);
         for (const [call, drawn] of drawnPerCall) call.options.onStep?.(drawn);
-        const finished = this.drawing.filter((item) => this.finished(item));
-        this.drawing = this.drawing.filter((item) => !this.finished(item));
-        // Tempered draws still need log p at temperature 1; the others are complete now.
-        this.scoring = finished.filter((item) => item.call.options.temperature !== 0 && item.call.options.temperature !== 1);
-        for (const item of [...scored, ...finished.filter((item) => !this.scoring.includes(item))]) {
+        const stillDrawing: ActiveRequest[] = [];
+        const complete = [...scored];
+        this.scoring = [];
+        for (const item of this.drawing) {
+            if (!this.finished(item)) stillDrawing.push(item);
+            else if (needsLogPPass(item.call.options.temperature)) this.scoring.push(item);
+            else complete.push(item);
+        }
+        this.drawing = stillDrawing;
+        for (const item of complete) {
             if (--item.call.open === 0) item.call.resolve(item.call.results);
         }
     }
@@ -168,8 +181,8 @@ export class LlamaSequenceBatch implements SequenceBatch {
         } else {
             const logQ = Math.log(next.confidence!);
             item.result.logQ.push(logQ);
-            // At temperature 1 the proposal is the model: log p = log q. Otherwise filled in by scoring.
-            if (temperature === 1) item.result.logP.push(logQ);
+            // At temperature 1 the proposal is the model: log p = log q.
+            if (!needsLogPPass(temperature)) item.result.logP.push(logQ);
         }
     }
 

@@ -78,6 +78,8 @@ async function runDirect(run: SamplingRun, index: number): Promise<void> {
  */
 export class SamplingRun {
     readonly chains: Chain[];
+    /** Each chain's token array; chains grow and shrink these arrays in place. */
+    private readonly chainTokens: readonly (readonly Token[])[];
     readonly blocks: number;
     private readonly randoms: Random[];
     private readonly positions: {block: number; mcmcStep: number; finished: boolean}[];
@@ -87,6 +89,7 @@ export class SamplingRun {
     constructor(private readonly batch: SequenceBatch, readonly eosToken: Token, readonly params: SamplingParams,
         private readonly options: SampleOptions) {
         this.chains = Array.from({length: params.samples}, emptyChain);
+        this.chainTokens = this.chains.map((chain) => chain.tokens);
         // One stream per chain: a chain's draws do not depend on how many chains run beside it.
         this.randoms = this.chains.map((_, index) => new Random(params.seed, index));
         this.positions = this.chains.map(() => ({block: 0, mcmcStep: 0, finished: false}));
@@ -146,7 +149,7 @@ export class SamplingRun {
             blocks: this.blocks,
             mcmcStep: slowest.mcmcStep,
             ...this.counters,
-            chains: this.chains.map((chain) => chain.tokens)
+            chains: this.chainTokens
         });
     }
 

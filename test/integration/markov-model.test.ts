@@ -1,27 +1,10 @@
 import {strict as assert} from "node:assert";
-import {mkdtemp, rm, stat} from "node:fs/promises";
-import {tmpdir} from "node:os";
-import {join} from "node:path";
-import {
-    getLlama,
-    LlamaLogLevel,
-    type ControlledEvaluateInputItem,
-    type Llama,
-    type LlamaContextSequence,
-    type Token,
-} from "node-llama-cpp";
-import {
-    MARKOV_BOS,
-    MARKOV_EOS,
-    MARKOV_FIRST_TOKEN_ID,
-    markovTransition,
-    markovVocabulary,
-    parseMarkovSpec,
-    PIVOTAL_CHAIN,
-    writeMarkovModel,
-    type MarkovSpec,
-} from "../../src/testmodels/markov.js";
+import {stat} from "node:fs/promises";
+import type {ControlledEvaluateInputItem, LlamaContextSequence, Token} from "node-llama-cpp";
+import {MARKOV_FIRST_TOKEN_ID, markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN, type MarkovSpec} from "../../src/testmodels/markov.js";
+import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
 import {SHAPES, writeShapeModel} from "../../src/testmodels/shapes.js";
+import {LlamaFixture} from "../support/llama.js";
 
 /** Self-loops, an end probability in the middle of rows, and a small probability (0.001). */
 const WEATHER_CHAIN: MarkovSpec = parseMarkovSpec({
@@ -52,61 +35,42 @@ async function nextDistribution(sequence: LlamaContextSequence, history: readonl
 
 describe("Markov chain GGUF in llama.cpp", function () {
     this.timeout(120_000);
-    let llama: Llama;
-    let dir: string;
-
-    before(async () => {
-        dir = await mkdtemp(join(tmpdir(), "markov-model-test-"));
-        llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
-    });
-    after(async () => {
-        await llama?.dispose();
-        await rm(dir, {recursive: true, force: true});
-    });
+    const fixture = new LlamaFixture();
+    before(() => fixture.open());
+    after(() => fixture.close());
 
     for (const [name, spec] of [["pivotal", PIVOTAL_CHAIN], ["weather", WEATHER_CHAIN]] as const) {
         it(`${name} chain: every state's next-token distribution matches the spec within 1e-4`, async () => {
-            const path = join(dir, `${name}.gguf`);
-            await writeMarkovModel(spec, path);
+            const {model} = await fixture.markovModel(name, spec);
             const vocab = markovVocabulary(spec);
-            const p = markovTransition(spec);
-            const model = await llama.loadModel({modelPath: path});
+            const exact = markovNextTokenDistribution(spec);
+            assert.equal(model.tokens.bos, 1);
+            assert.equal(model.tokens.eos, 2);
+            spec.tokens.forEach((token, i) => {
+                assert.equal(model.detokenize([(MARKOV_FIRST_TOKEN_ID + i) as Token]), token);
+            });
+
+            const context = await model.createContext({contextSize: 256, threads: 1});
             try {
-                assert.equal(model.tokens.bos, 1);
-                assert.equal(model.tokens.eos, 2);
-                spec.tokens.forEach((token, i) => {
-                    assert.equal(model.detokenize([(MARKOV_FIRST_TOKEN_ID + i) as Token]), token);
-                });
-
-                const context = await model.createContext({contextSize: 256, threads: 1});
-                try {
-                    const sequence = context.getSequence();
-                    const expected = (state: string, id: number): number =>
-                        id === 2 ? p(state, MARKOV_EOS) : id >= MARKOV_FIRST_TOKEN_ID ? p(state, vocab[id]!) : 0;
-                    const check = (state: string, probabilities: Map<Token, number>, what: string) => {
-                        for (let id = 0; id < vocab.length; id++) {
-                            const actual = probabilities.get(id as Token) ?? 0;
-                            assert.ok(
-                                Math.abs(actual - expected(state, id)) <= 1e-4,
-                                `${what}: P(${vocab[id]}) is ${actual}, expected ${expected(state, id)}`,
-                            );
-                        }
-                    };
-
-                    check(MARKOV_BOS, await nextDistribution(sequence, [1 as Token]), "after <s>");
-                    for (const [i, token] of spec.tokens.entries()) {
-                        const id = (MARKOV_FIRST_TOKEN_ID + i) as Token;
-                        check(token, await nextDistribution(sequence, [1 as Token, id]), `after <s> ${token}`);
+                const sequence = context.getSequence();
+                /** `history` starts with BOS; the exact distribution conditions on what follows it. */
+                const check = async (history: Token[], what: string) => {
+                    const probabilities = await nextDistribution(sequence, history);
+                    const expected = exact(history.slice(1));
+                    for (let id = 0; id < vocab.length; id++) {
+                        const actual = probabilities.get(id as Token) ?? 0;
+                        assert.ok(Math.abs(actual - expected[id]!) <= 1e-4, `${what}: P(${vocab[id]}) is ${actual}, expected ${expected[id]}`);
                     }
-                    // Only the current token matters, however long the history.
-                    const last = spec.tokens.length - 1;
-                    const history = [1, MARKOV_FIRST_TOKEN_ID, MARKOV_FIRST_TOKEN_ID + last, MARKOV_FIRST_TOKEN_ID] as Token[];
-                    check(spec.tokens[0]!, await nextDistribution(sequence, history), "after a longer history");
-                } finally {
-                    await context.dispose();
-                }
+                };
+
+                await check([1 as Token], "after <s>");
+                for (const [i, token] of spec.tokens.entries())
+                    await check([1, MARKOV_FIRST_TOKEN_ID + i] as Token[], `after <s> ${token}`);
+                // Only the current token matters, however long the history.
+                const last = spec.tokens.length - 1;
+                await check([1, MARKOV_FIRST_TOKEN_ID, MARKOV_FIRST_TOKEN_ID + last, MARKOV_FIRST_TOKEN_ID] as Token[], "after a longer history");
             } finally {
-                await model.dispose();
+                await context.dispose();
             }
         });
     }
@@ -114,57 +78,45 @@ describe("Markov chain GGUF in llama.cpp", function () {
 
 describe("random-weight shape model in llama.cpp", function () {
     this.timeout(180_000);
-    let llama: Llama;
-    let dir: string;
-
-    before(async () => {
-        dir = await mkdtemp(join(tmpdir(), "shape-model-test-"));
-        llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
-    });
-    after(async () => {
-        await llama?.dispose();
-        await rm(dir, {recursive: true, force: true});
-    });
+    const fixture = new LlamaFixture();
+    before(() => fixture.open());
+    after(() => fixture.close());
 
     it("writes the smollm2-135m shape, which llama.cpp loads and generates from", async () => {
         const shape = SHAPES["smollm2-135m"];
-        const path = join(dir, "smollm2-135m.gguf");
+        const path = fixture.file("smollm2-135m.gguf");
         await writeShapeModel("smollm2-135m", path, {seed: 1});
         // Q8_0 matrices (34 bytes per 32 weights), tied output, a ~0.8 MB vocabulary header.
         const size = (await stat(path)).size;
         assert.ok(size > 140e6 && size < 150e6, `file is ${size} bytes`);
 
-        const model = await llama.loadModel({modelPath: path});
-        try {
-            assert.equal(model.embeddingVectorSize, shape.embeddingLength);
-            assert.equal(model.trainContextSize, shape.contextLength);
-            assert.equal(model.fileInfo.metadata.tokenizer.ggml.tokens.length, shape.vocabSize);
-            assert.equal(model.fileInfo.tensorInfo?.length, 2 + 9 * shape.blockCount);
+        const {model} = await fixture.load(path);
+        assert.equal(model.embeddingVectorSize, shape.embeddingLength);
+        assert.equal(model.trainContextSize, shape.contextLength);
+        assert.equal(model.fileInfo.metadata.tokenizer.ggml.tokens.length, shape.vocabSize);
+        assert.equal(model.fileInfo.tensorInfo?.length, 2 + 9 * shape.blockCount);
 
-            const context = await model.createContext({contextSize: 256, threads: 1});
-            try {
-                const sequence = context.getSequence();
-                let input: Token[] = model.tokenize("Hello world");
-                input.unshift(model.tokens.bos!);
-                const generated: Token[] = [];
-                for (let i = 0; i < 4; i++) {
-                    const items: ControlledEvaluateInputItem[] = [
-                        ...input.slice(0, -1),
-                        [input.at(-1)!, {generateNext: {token: true, confidence: true, options: {...FULL_DISTRIBUTION, seed: 7}}}],
-                    ];
-                    const next = (await sequence.controlledEvaluate(items)).at(-1)?.next;
-                    const token = next?.token;
-                    assert.ok(token != null && token >= 0 && token < shape.vocabSize, `token ${token}`);
-                    assert.ok(next?.confidence! > 0 && next?.confidence! <= 1, `confidence ${next?.confidence}`);
-                    generated.push(token);
-                    input = [token];
-                }
-                assert.equal(generated.length, 4);
-            } finally {
-                await context.dispose();
+        const context = await model.createContext({contextSize: 256, threads: 1});
+        try {
+            const sequence = context.getSequence();
+            let input: Token[] = model.tokenize("Hello world");
+            input.unshift(model.tokens.bos!);
+            const generated: Token[] = [];
+            for (let i = 0; i < 4; i++) {
+                const items: ControlledEvaluateInputItem[] = [
+                    ...input.slice(0, -1),
+                    [input.at(-1)!, {generateNext: {token: true, confidence: true, options: {...FULL_DISTRIBUTION, seed: 7}}}],
+                ];
+                const next = (await sequence.controlledEvaluate(items)).at(-1)?.next;
+                const token = next?.token;
+                assert.ok(token != null && token >= 0 && token < shape.vocabSize, `token ${token}`);
+                assert.ok(next?.confidence! > 0 && next?.confidence! <= 1, `confidence ${next?.confidence}`);
+                generated.push(token);
+                input = [token];
             }
+            assert.equal(generated.length, 4);
         } finally {
-            await model.dispose();
+            await context.dispose();
         }
     });
 });

@@ -93,7 +93,7 @@ describe("power sampling through llama.cpp", function () {
             const b = await sample(model, prompt, resolveParams({...params, seed: 1}));
             assert.deepEqual(a.samples.map((s) => s.tokens), b.samples.map((s) => s.tokens));
             assert.ok(a.samples.every((s) => /[a-z]+ [a-z]+/.test(model.detokenize(s.tokens))));
-            assert.equal(a.stats.mcmcSteps, a.samples.length * 4 * Math.ceil(48 / 16) - countSkippedSteps(a, 16, 4));
+            assert.equal(a.stats.mcmcSteps, a.samples.length * 4 * Math.ceil(48 / 16) - countSkippedSteps(a, params));
             for (const s of a.samples) {
                 const full = await referenceLogProb(model, prompt, s.finishReason === "eos" ? [...s.tokens, model.eosToken] : s.tokens);
                 assert.ok(Math.abs(s.logProb - full) < 1e-3, `sampler ${s.logProb} vs full-vocabulary ${full}`);
@@ -111,12 +111,12 @@ describe("power sampling through llama.cpp", function () {
     });
 });
 
-/** Chains that end with EOS before the last block skip that block's steps. */
-function countSkippedSteps(result: SamplingResult, blockSize: number, steps: number): number {
-    const blocks = Math.ceil(48 / blockSize);
+/** Chains that end with EOS before the last block skip the later blocks' steps. */
+function countSkippedSteps(result: SamplingResult, {blockSize, maxTokens, mcmcSteps}: {blockSize: number; maxTokens: number; mcmcSteps: number}): number {
+    const blocks = Math.ceil(maxTokens / blockSize);
     return result.samples.reduce((skipped, s) => {
         const used = s.finishReason === "eos" ? Math.ceil((s.tokens.length + 1) / blockSize) : blocks;
-        return skipped + (blocks - used) * steps;
+        return skipped + (blocks - used) * mcmcSteps;
     }, 0);
 }
 

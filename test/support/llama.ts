@@ -24,8 +24,13 @@ export class LlamaFixture {
         if (this.folder) await rm(this.folder, {recursive: true, force: true});
     }
 
+    /** A path in the fixture's temp folder, removed on close. */
+    file(name: string): string {
+        return join(this.folder!, name);
+    }
+
     async markovModel(name: string, spec: MarkovSpec): Promise<LlamaLanguageModel> {
-        const file = join(this.folder!, `${name}.gguf`);
+        const file = this.file(`${name}.gguf`);
         await writeMarkovModel(spec, file);
         return this.load(file);
     }
