@@ -90,6 +90,6 @@ export class LlamaLanguageModel implements LanguageModel {
                 failedCreationRemedy: false
             }));
         }
-        return new LlamaSequenceBatch(contexts, prompt, this.eosToken);
+        return new LlamaSequenceBatch(this.model, contexts, prompt, this.eosToken);
     }
 }
