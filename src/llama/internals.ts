@@ -88,6 +88,8 @@ export async function evaluateThenSample<T>(sequence: LlamaContextSequence, toke
 
 /** Makes `target` hold the first `length` tokens that `source` holds (same context), without evaluating them. */
 export async function copyPrefix(target: LlamaContextSequence, source: LlamaContextSequence, length: number): Promise<void> {
+    // Copying an empty cache reports failure in 3.22.1; it means clearing the target.
+    if (length === 0) return target.eraseContextTokenRanges([{start: 0, end: target.nextTokenIndex}]);
     const copied = await (target as unknown as SequenceInternals)._copyStateFromOtherSequence(source, length);
     if (!copied) throw new Error("copying a sequence's cache failed");
 }

@@ -3,14 +3,14 @@
  * draws can be compared with exact enumeration, and stories260K as a real transformer.
  */
 import {strict as assert} from "node:assert";
-import type {Token as LlamaToken} from "node-llama-cpp";
+import {sumFrom} from "../../src/sampling/chain.js";
 import {empiricalDistribution, enumerateCompletions, powerDistribution, temperedDistribution, totalVariation} from "../../src/sampling/exact.js";
 import type {LlamaLanguageModel} from "../../src/llama/model.js";
 import {resolveParams, type SamplingParams} from "../../src/sampling/params.js";
 import {sample, type SamplingResult} from "../../src/sampling/run.js";
 import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
 import {markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
-import {LlamaFixture} from "../support/llama.js";
+import {LlamaFixture, referenceLogProbs} from "../support/llama.js";
 import {tvNoiseQuantile} from "../support/noise.js";
 import {sharedModel} from "../support/shared.js";
 
@@ -95,7 +95,7 @@ describe("power sampling through llama.cpp", function () {
             assert.ok(a.samples.every((s) => /[a-z]+ [a-z]+/.test(model.detokenize(s.tokens))));
             assert.equal(a.stats.mcmcSteps, a.samples.length * 4 * Math.ceil(48 / 16) - countSkippedSteps(a, params));
             for (const s of a.samples) {
-                const full = await referenceLogProb(model, prompt, s.finishReason === "eos" ? [...s.tokens, model.eosToken] : s.tokens);
+                const full = sumFrom(await referenceLogProbs(model, prompt, s.finishReason === "eos" ? [...s.tokens, model.eosToken] : s.tokens));
                 assert.ok(Math.abs(s.logProb - full) < 1e-3, `sampler ${s.logProb} vs full-vocabulary ${full}`);
             }
         });
@@ -118,20 +118,4 @@ function countSkippedSteps(result: SamplingResult, {blockSize, maxTokens, mcmcSt
         const used = s.finishReason === "eos" ? Math.ceil((s.tokens.length + 1) / blockSize) : blocks;
         return skipped + (blocks - used) * mcmcSteps;
     }, 0);
-}
-
-/** log p of `tokens` after `prompt` from full next-token distributions (fine in a test). */
-async function referenceLogProb(model: LlamaLanguageModel, prompt: number[], tokens: number[]): Promise<number> {
-    const context = await model.model.createContext({contextSize: prompt.length + tokens.length + 1, threads: 1});
-    try {
-        const all = [...prompt, ...tokens] as LlamaToken[];
-        const output = await context.getSequence().controlledEvaluate(all.map((token, i) => i >= prompt.length - 1 && i < all.length - 1
-            ? [token, {generateNext: {probabilities: true, options: {temperature: 1, topK: 0, topP: 1, minP: 0}}}]
-            : token));
-        let sum = 0;
-        for (let i = prompt.length - 1; i < all.length - 1; i++) sum += Math.log(output[i]!.next!.probabilities!.get(all[i + 1]!)!);
-        return sum;
-    } finally {
-        await context.dispose();
-    }
 }

@@ -2,7 +2,7 @@
 import {mkdtemp, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import type {Llama} from "node-llama-cpp";
+import type {Llama, Token as LlamaToken} from "node-llama-cpp";
 import {LlamaLanguageModel} from "../../src/llama/model.js";
 import {openLlama} from "../../src/llama/runtime.js";
 import {type MarkovSpec, writeMarkovModel} from "../../src/testmodels/markov.js";
@@ -39,5 +39,22 @@ export class LlamaFixture {
         const model = await LlamaLanguageModel.load(this.llama!, file, {threads: 1});
         this.models.push(model);
         return model;
+    }
+}
+
+/**
+ * log-probabilities of each of `tokens` after `prompt` (and the tokens before it), from full
+ * next-token distributions at `temperature` (1 is the model itself): slow, exact, for checks.
+ */
+export async function referenceLogProbs(model: LlamaLanguageModel, prompt: readonly number[], tokens: readonly number[], temperature = 1): Promise<number[]> {
+    const context = await model.model.createContext({contextSize: prompt.length + tokens.length + 1, threads: 1});
+    try {
+        const all = [...prompt, ...tokens] as LlamaToken[];
+        const output = await context.getSequence().controlledEvaluate(all.map((token, i) => i >= prompt.length - 1 && i < all.length - 1
+            ? [token, {generateNext: {probabilities: true, options: {temperature, topK: 0, topP: 1, minP: 0}}}]
+            : token));
+        return tokens.map((token, k) => Math.log(output[prompt.length - 1 + k]!.next!.probabilities!.get(token as LlamaToken) ?? 0));
+    } finally {
+        await context.dispose();
     }
 }

@@ -1,0 +1,84 @@
+/**
+ * The node-llama-cpp adapter's sequence batch on stories260K (a real transformer, so a wrong
+ * KV cache shows in the log-probabilities): per-token log p and log q against full-vocabulary
+ * references, and moves between sequences that keep active sequences consecutive.
+ */
+import {strict as assert} from "node:assert";
+import type {LlamaLanguageModel} from "../../src/llama/model.js";
+import type {Continuation, ContinueRequest, SequenceBatch} from "../../src/sampling/model.js";
+import {Random} from "../../src/sampling/random.js";
+import {LlamaFixture, referenceLogProbs} from "../support/llama.js";
+import {sharedModel} from "../support/shared.js";
+
+/** float32 logits and sums: agreement to ~1e-5 per token is what llama.cpp's arithmetic allows. */
+const TOLERANCE = 1e-3;
+
+describe("llama.cpp sequence batch", function () {
+    this.timeout(120_000);
+    const fixture = new LlamaFixture();
+    let model: LlamaLanguageModel;
+    let prompt: number[];
+    before(async () => {
+        await fixture.open();
+        model = await fixture.load(sharedModel("stories260K.gguf"));
+        prompt = model.tokenize("Once upon a time");
+    });
+    after(() => fixture.close());
+
+    const withBatch = async (size: number, body: (batch: SequenceBatch) => Promise<void>) => {
+        const batch = await model.openBatch(prompt, size, 32);
+        try {
+            await body(batch);
+        } finally {
+            await batch.dispose();
+        }
+    };
+    const assertClose = (actual: readonly number[], expected: readonly number[], what: string) => {
+        assert.equal(actual.length, expected.length, what);
+        actual.forEach((value, k) => assert.ok(Math.abs(value - expected[k]!) < TOLERANCE, `${what} token ${k}: ${value} vs ${expected[k]}`));
+    };
+    /** Checks a continuation's log p (and log q at `temperature`) against full distributions. */
+    const assertExact = async (request: ContinueRequest, result: Continuation, temperature: number) => {
+        const before = [...prompt, ...request.prefix];
+        assertClose(result.logP, await referenceLogProbs(model, before, result.tokens), `sequence ${request.sequence} log p`);
+        if (temperature > 0) assertClose(result.logQ, await referenceLogProbs(model, before, result.tokens, temperature), `sequence ${request.sequence} log q`);
+    };
+
+    for (const temperature of [0.25, 1, 0]) {
+        it(`draws at temperature ${temperature} with exact per-token log p and log q`, async () => {
+            await withBatch(2, async (batch) => {
+                const requests = [{sequence: 0, prefix: [], maxTokens: 12}, {sequence: 1, prefix: [], maxTokens: 12}];
+                const results = await batch.continue(requests, {temperature, random: new Random(3)});
+                for (const [k, request] of requests.entries()) await assertExact(request, results[k]!, temperature);
+            });
+        });
+    }
+
+    it("the same random stream gives the same draws", async () => {
+        const draw = async () => {
+            let tokens: number[][] = [];
+            await withBatch(3, async (batch) => {
+                const results = await batch.continue([0, 1, 2].map((sequence) => ({sequence, prefix: [], maxTokens: 10})), {temperature: 0.5, random: new Random(9)});
+                tokens = results.map((result) => result.tokens);
+            });
+            return tokens;
+        };
+        assert.deepEqual(await draw(), await draw());
+    });
+
+    it("sequences moved to close gaps left by finished ones keep exact log-probabilities", async () => {
+        await withBatch(4, async (batch) => {
+            const random = new Random(3);
+            // Sequences 0 and 2 stop after 6 tokens, so 1 and 3 go on with a gap between them, and 3
+            // moves into 0's slot holding tokens of its own that 0's cache does not.
+            const first = [6, 14, 6, 14].map((maxTokens, sequence) => ({sequence, prefix: [], maxTokens}));
+            const results = await batch.continue(first, {temperature: 1, random});
+            assert.notDeepEqual(results[3]!.tokens.slice(0, 5), results[0]!.tokens.slice(0, 5), "the moved cache must differ from the one it replaces");
+            for (const [k, request] of first.entries()) await assertExact(request, results[k]!, 1);
+            // Each sequence continues from its own text, wherever its cache now lives.
+            const again = first.map((request, k) => ({sequence: request.sequence, prefix: results[k]!.tokens.slice(0, 1 + k), maxTokens: 6}));
+            const more = await batch.continue(again, {temperature: 1, random});
+            for (const [k, request] of again.entries()) await assertExact(request, more[k]!, 1);
+        });
+    });
+});
