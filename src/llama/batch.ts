@@ -50,10 +50,10 @@ export class LlamaSequenceBatch implements SequenceBatch {
     /** Sequences come from one or more contexts (llama.cpp allows 256 sequences per context). */
     constructor(model: LlamaModel, private readonly contexts: readonly LlamaContext[], private readonly prompt: readonly Token[],
         private readonly eosToken: Token) {
-        this.slots = contexts.flatMap((context) => Array.from({length: context.totalSequences}, () => context.getSequence()))
-            .map((sequence, index) => ({index, sequence, sampler: new TokenSampler(model), held: []}));
+        const sequences = contexts.flatMap((context) => Array.from({length: context.totalSequences}, () => context.getSequence()));
+        checkInternals(model, sequences[0]!);
+        this.slots = sequences.map((sequence, index) => ({index, sequence, sampler: new TokenSampler(model), held: []}));
         this.slotOf = this.slots.map((slot) => slot.index);
-        checkInternals(model, this.slots[0]!.sequence);
     }
 
     get size(): number {

@@ -1,5 +1,5 @@
 /** The LanguageModel of the samplers, backed by a node-llama-cpp model. */
-import type {Llama, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
+import type {Llama, LlamaContext, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
 import {InvalidInputError} from "../sampling/errors.js";
 import type {LanguageModel, SequenceBatch, Token} from "../sampling/model.js";
 import {LlamaSequenceBatch} from "./batch.js";
@@ -78,18 +78,24 @@ export class LlamaLanguageModel implements LanguageModel {
             throw new InvalidInputError(`the prompt is ${prompt.length} tokens; the model's context holds ${this.contextSize}`);
         if (needed > this.contextSize)
             throw new InvalidInputError(`prompt (${prompt.length} tokens) + max tokens (${maxTokens}) exceed the model's context of ${this.contextSize} tokens`);
-        const contexts = [];
-        for (let first = 0; first < size; first += MAX_SEQUENCES_PER_CONTEXT) {
-            const sequences = Math.min(MAX_SEQUENCES_PER_CONTEXT, size - first);
-            contexts.push(await this.model.createContext({
-                contextSize: needed + 1,
-                sequences,
-                threads: this.threads,
-                // Whole prompts in one batch; decoding steps carry one token per sequence.
-                batchSize: Math.max(sequences, Math.min(needed, 2048)),
-                failedCreationRemedy: false
-            }));
+        const contexts: LlamaContext[] = [];
+        try {
+            for (let first = 0; first < size; first += MAX_SEQUENCES_PER_CONTEXT) {
+                const sequences = Math.min(MAX_SEQUENCES_PER_CONTEXT, size - first);
+                contexts.push(await this.model.createContext({
+                    contextSize: needed + 1,
+                    sequences,
+                    threads: this.threads,
+                    // Whole prompts in one batch; decoding steps carry one token per sequence.
+                    batchSize: Math.max(sequences, Math.min(needed, 2048)),
+                    failedCreationRemedy: false
+                }));
+            }
+            return new LlamaSequenceBatch(this.model, contexts, prompt, this.eosToken);
+        } catch (error) {
+            // A later context failing (memory) must not leak the earlier ones.
+            await Promise.all(contexts.map((context) => context.dispose()));
+            throw error;
         }
-        return new LlamaSequenceBatch(this.model, contexts, prompt, this.eosToken);
     }
 }
