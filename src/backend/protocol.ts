@@ -37,7 +37,7 @@ export interface SolveParams {
 export interface SolvedAlternative {
     readonly text: string;
     readonly finishReason: "eos" | "length";
-    /** Base-model log p of the completion (EOS included), temperature 1. */
+    /** Base-model log p of the completion (its end token included), temperature 1. */
     readonly logProb: number;
     readonly tokenCount: number;
     /** The last \boxed{...}, else the final code block (code mode), else the last line. */

@@ -49,7 +49,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
 
     /** Sequences come from one or more contexts (llama.cpp allows 256 sequences per context). */
     constructor(model: LlamaModel, private readonly contexts: readonly LlamaContext[], private readonly prompt: readonly Token[],
-        private readonly eosToken: Token) {
+        private readonly isEnd: (token: Token) => boolean) {
         const sequences = contexts.flatMap((context) => Array.from({length: context.totalSequences}, () => context.getSequence()));
         checkInternals(model, sequences[0]!);
         this.slots = sequences.map((sequence, index) => ({index, sequence, sampler: new TokenSampler(model), held: []}));
@@ -204,7 +204,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
 
     private finished(item: ActiveRequest): boolean {
         const {tokens} = item.result;
-        return tokens[tokens.length - 1] === this.eosToken || tokens.length >= item.request.maxTokens;
+        return this.isEnd(tokens[tokens.length - 1]!) || tokens.length >= item.request.maxTokens;
     }
 }
 

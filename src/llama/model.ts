@@ -25,14 +25,12 @@ const CONTEXT_FOR_DETOKENIZE = 8;
 const MAX_SEQUENCES_PER_CONTEXT = 256;
 
 export class LlamaLanguageModel implements LanguageModel {
-    readonly eosToken: Token;
     readonly threads: number;
     private readonly contextLimit?: number;
 
     constructor(readonly model: LlamaModel, options: LlamaLanguageModelOptions = {}) {
         this.contextLimit = options.contextSize;
-        if (model.tokens.eos == null) throw new InvalidInputError("the model has no end-of-sequence token");
-        this.eosToken = model.tokens.eos;
+        if (model.tokens.eos == null && model.tokens.eot == null) throw new InvalidInputError("the model has no end-of-sequence token");
         this.threads = options.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : physicalCoreCount());
     }
 
@@ -42,6 +40,11 @@ export class LlamaLanguageModel implements LanguageModel {
 
     async dispose(): Promise<void> {
         await this.model.dispose();
+    }
+
+    /** EOS and the tokens llama.cpp marks as end of generation (a chat model's end of turn, ...). */
+    isEnd(token: Token): boolean {
+        return this.model.isEogToken(token as LlamaToken);
     }
 
     /** Most tokens (prompt + generated) one sequence may hold. */
@@ -91,7 +94,7 @@ export class LlamaLanguageModel implements LanguageModel {
                     failedCreationRemedy: false
                 }));
             }
-            return new LlamaSequenceBatch(this.model, contexts, prompt, this.eosToken);
+            return new LlamaSequenceBatch(this.model, contexts, prompt, (token) => this.isEnd(token));
         } catch (error) {
             // A later context failing (memory) must not leak the earlier ones.
             await Promise.all(contexts.map((context) => context.dispose()));

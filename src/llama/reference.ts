@@ -10,10 +10,10 @@ import type {Continuation, ContinueRequest, DrawOptions, LanguageModel, Sequence
 import type {LlamaLanguageModel} from "./model.js";
 
 export class ReferenceLanguageModel implements LanguageModel {
-    readonly eosToken: Token;
+    constructor(private readonly base: LlamaLanguageModel) {}
 
-    constructor(private readonly base: LlamaLanguageModel) {
-        this.eosToken = base.eosToken;
+    isEnd(token: Token): boolean {
+        return this.base.isEnd(token);
     }
 
     async openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch> {
@@ -26,7 +26,7 @@ export class ReferenceLanguageModel implements LanguageModel {
             continue: (requests, options) => {
                 const run = queue.then(async () => {
                     const results: Continuation[] = [];
-                    for (const request of requests) results.push(await continueAlone(sequence, prompt, request, options, this.eosToken));
+                    for (const request of requests) results.push(await continueAlone(sequence, prompt, request, options, (token) => this.isEnd(token)));
                     return results;
                 });
                 queue = run.catch(() => undefined);
@@ -38,11 +38,12 @@ export class ReferenceLanguageModel implements LanguageModel {
 }
 
 async function continueAlone(sequence: LlamaContextSequence, prompt: readonly Token[], request: ContinueRequest,
-    options: DrawOptions, eosToken: Token): Promise<Continuation> {
+    options: DrawOptions, isEnd: (token: Token) => boolean): Promise<Continuation> {
     await sequence.clearHistory();
     const result: Continuation = {tokens: [], logP: [], logQ: []};
     let feed = [...prompt, ...request.prefix] as LlamaToken[];
-    while (result.tokens.length < request.maxTokens && result.tokens[result.tokens.length - 1] !== eosToken) {
+    const ended = () => result.tokens.length > 0 && isEnd(result.tokens[result.tokens.length - 1]!);
+    while (result.tokens.length < request.maxTokens && !ended()) {
         throwIfCancelled(options.signal);
         const last = feed.length - 1;
         const output = await sequence.controlledEvaluate([...feed.slice(0, last), [feed[last]!, {

@@ -15,8 +15,8 @@ export function emptyChain(): Chain {
     return {tokens: [], logP: [], logQ: [], changedPositions: []};
 }
 
-export function endsWith(chain: Chain, token: Token): boolean {
-    return chain.tokens.length > 0 && chain.tokens[chain.tokens.length - 1] === token;
+export function hasEnded(chain: Chain, isEnd: (token: Token) => boolean): boolean {
+    return chain.tokens.length > 0 && isEnd(chain.tokens[chain.tokens.length - 1]!);
 }
 
 export function appendContinuation(chain: Chain, continuation: Continuation): void {

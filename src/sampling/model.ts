@@ -46,7 +46,11 @@ export interface SequenceBatch {
 }
 
 export interface LanguageModel {
-    readonly eosToken: Token;
+    /**
+     * Whether a completion stops after `token`: EOS, or another end-of-generation token the
+     * model defines (a chat model's end of turn, for one).
+     */
+    isEnd(token: Token): boolean;
     /**
      * Opens `size` sequences, each starting with `prompt` (BOS included when the model wants it)
      * and able to hold `maxTokens` generated tokens after it.

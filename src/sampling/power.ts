@@ -4,7 +4,7 @@
  * blockwise growth, uniform resampling position, the whole old suffix against the whole new one,
  * and the log n - log m Hastings term for unequal lengths. One function per move.
  */
-import {type Chain, endsWith, replaceSuffix, sumFrom} from "./chain.js";
+import {type Chain, hasEnded, replaceSuffix, sumFrom} from "./chain.js";
 import type {Continuation} from "./model.js";
 import type {SamplingRun} from "./run.js";
 
@@ -12,7 +12,7 @@ import type {SamplingRun} from "./run.js";
 export async function runPower(run: SamplingRun, index: number): Promise<void> {
     const {params} = run;
     const chain = run.chains[index]!;
-    for (let block = 1; block <= run.blocks && !endsWith(chain, run.eosToken); block++) {
+    for (let block = 1; block <= run.blocks && !hasEnded(chain, run.isEnd); block++) {
         const limit = Math.min(block * params.blockSize, params.maxTokens);
         run.moveTo(index, block, 0);
         // Grow the chain from the proposal until EOS or the block's length limit.

@@ -1,15 +1,16 @@
 /** The entry point of the samplers and the state one run shares between its moves. */
-import {appendContinuation, type Chain, emptyChain, endsWith, sumFrom} from "./chain.js";
+import {appendContinuation, type Chain, emptyChain, hasEnded, sumFrom} from "./chain.js";
 import type {Continuation, LanguageModel, SequenceBatch, Token} from "./model.js";
 import {drawTemperature, type SamplingParams} from "./params.js";
 import {runPower} from "./power.js";
 import {Random} from "./random.js";
 
 export interface Sample {
-    /** Generated tokens, EOS excluded. */
+    /** Generated tokens, the end token (EOS or another end-of-generation token) excluded. */
     readonly tokens: Token[];
+    /** "eos": ended with an end token; "length": cut at max tokens. */
     readonly finishReason: "eos" | "length";
-    /** log p of the whole completion (EOS included) under the base model at temperature 1. */
+    /** log p of the whole completion (end token included) under the base model at temperature 1. */
     readonly logProb: number;
     /** Token positions where accepted MCMC moves changed the completion, oldest first. */
     readonly changedPositions: number[];
@@ -53,13 +54,13 @@ export async function sample(model: LanguageModel, prompt: readonly Token[], par
     options: SampleOptions = {}): Promise<SamplingResult> {
     const batch = await model.openBatch(prompt, params.samples, params.maxTokens);
     try {
-        const run = new SamplingRun(batch, model.eosToken, params, options);
+        const run = new SamplingRun(batch, (token) => model.isEnd(token), params, options);
         const runChain = params.method === "power" ? runPower : runDirect;
         // Every chain settles before the batch is disposed, even when one fails.
         const outcomes = await Promise.allSettled(run.chains.map((_, index) => runChain(run, index)));
         const failure = outcomes.find((outcome) => outcome.status === "rejected");
         if (failure) throw failure.reason;
-        return {samples: run.chains.map((chain) => toSample(chain, model.eosToken)), stats: run.stats()};
+        return {samples: run.chains.map((chain) => toSample(chain, run.isEnd)), stats: run.stats()};
     } finally {
         await batch.dispose();
     }
@@ -86,7 +87,7 @@ export class SamplingRun {
     private readonly counters = {mcmcSteps: 0, acceptedSteps: 0, proposedTokens: 0};
     private readonly temperature: number;
 
-    constructor(private readonly batch: SequenceBatch, readonly eosToken: Token, readonly params: SamplingParams,
+    constructor(private readonly batch: SequenceBatch, readonly isEnd: (token: Token) => boolean, readonly params: SamplingParams,
         private readonly options: SampleOptions) {
         this.chains = Array.from({length: params.samples}, emptyChain);
         this.chainTokens = this.chains.map((chain) => chain.tokens);
@@ -119,7 +120,7 @@ export class SamplingRun {
         return continuation!;
     }
 
-    /** Grows chain `index` until EOS or `limit` tokens. */
+    /** Grows chain `index` until an end token or `limit` tokens. */
     async extend(index: number, limit: number): Promise<void> {
         const chain = this.chains[index]!;
         appendContinuation(chain, await this.draw(index, chain.tokens, limit - chain.tokens.length));
@@ -159,8 +160,8 @@ export class SamplingRun {
     }
 }
 
-function toSample(chain: Chain, eosToken: Token): Sample {
-    const finished = endsWith(chain, eosToken);
+function toSample(chain: Chain, isEnd: (token: Token) => boolean): Sample {
+    const finished = hasEnded(chain, isEnd);
     return {
         tokens: finished ? chain.tokens.slice(0, -1) : chain.tokens.slice(),
         finishReason: finished ? "eos" : "length",

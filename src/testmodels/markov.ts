@@ -142,8 +142,16 @@ export function markovVocabulary(spec: MarkovSpec): readonly string[] {
     return ["<unk>", MARKOV_BOS, MARKOV_EOS, ...BYTE_TOKENS, ...spec.tokens];
 }
 
+export interface MarkovModelOptions {
+    /**
+     * A declared token to mark as end of turn (a control token and tokenizer.ggml.eot_token_id),
+     * as chat models mark theirs: generation should stop there as at EOS.
+     */
+    readonly endOfTurn?: string;
+}
+
 /** Writes `spec` (validated first) as a GGUF file at `outPath`. */
-export async function writeMarkovModel(spec: MarkovSpec, outPath: string): Promise<void> {
+export async function writeMarkovModel(spec: MarkovSpec, outPath: string, options: MarkovModelOptions = {}): Promise<void> {
     const checked = parseMarkovSpec(spec);
     const vocab = markovVocabulary(checked);
     const nVocab = vocab.length;
@@ -153,7 +161,9 @@ export async function writeMarkovModel(spec: MarkovSpec, outPath: string): Promi
     const nFf = 32; // the FFN is all zeros; its width does not matter
     const rmsEps = Math.fround(1e-6);
 
-    const tokenType = vocab.map((_, id) => (id === 0 ? 2 : id <= 2 ? 3 : id < MARKOV_FIRST_TOKEN_ID ? 6 : 1));
+    const endOfTurn = options.endOfTurn === undefined ? undefined : vocab.indexOf(options.endOfTurn, MARKOV_FIRST_TOKEN_ID);
+    if (endOfTurn === -1) throw new MarkovSpecError(`the end-of-turn token "${options.endOfTurn}" is not one of the chain's tokens`);
+    const tokenType = vocab.map((_, id) => (id === 0 ? 2 : id <= 2 || id === endOfTurn ? 3 : id < MARKOV_FIRST_TOKEN_ID ? 6 : 1));
 
     const embedding = new Float32Array(d * nVocab);
     for (let v = 0; v < nVocab; v++) embedding[v * d + v] = 1;
@@ -200,6 +210,7 @@ export async function writeMarkovModel(spec: MarkovSpec, outPath: string): Promi
         {key: "llama.attention.layer_norm_rms_epsilon", type: "float32", value: rmsEps},
         {key: "llama.vocab_size", type: "uint32", value: nVocab},
         ...llamaTokenizerMetadata(vocab, tokenType),
+        ...(endOfTurn === undefined ? [] : [{key: "tokenizer.ggml.eot_token_id", type: "uint32", value: endOfTurn} as const]),
     ];
     await writeGguf(outPath, {metadata, tensors});
 }

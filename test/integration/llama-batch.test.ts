@@ -1,12 +1,16 @@
 /**
  * The node-llama-cpp adapter's sequence batch on stories260K (a real transformer, so a wrong
  * KV cache shows in the log-probabilities): per-token log p and log q against full-vocabulary
- * references, and moves between sequences that keep active sequences consecutive.
+ * references, and moves between sequences that keep active sequences consecutive; stopping at
+ * end-of-generation tokens on a Markov-chain GGUF.
  */
 import {strict as assert} from "node:assert";
 import type {LlamaLanguageModel} from "../../src/llama/model.js";
 import type {Continuation, ContinueRequest, SequenceBatch} from "../../src/sampling/model.js";
+import {resolveParams} from "../../src/sampling/params.js";
 import {Random} from "../../src/sampling/random.js";
+import {sample} from "../../src/sampling/run.js";
+import {parseMarkovSpec} from "../../src/testmodels/markov.js";
 import {LlamaFixture, referenceLogProbs} from "../support/llama.js";
 import {sharedModel} from "../support/shared.js";
 
@@ -53,6 +57,16 @@ describe("llama.cpp sequence batch", function () {
             });
         });
     }
+
+    it("stops at a chat model's end-of-turn token as at EOS", async () => {
+        // x and the end of turn alternate forever: without the stop, every draw runs to max tokens.
+        const chat = await fixture.markovModel("end-of-turn", parseMarkovSpec({
+            tokens: ["x", "<|end|>"],
+            transitions: {"<s>": {x: 0.5, "<|end|>": 0.5}, x: {"<|end|>": 1}, "<|end|>": {x: 1}}
+        }), {endOfTurn: "<|end|>"});
+        const result = await sample(chat, chat.tokenize(""), resolveParams({method: "standard", maxTokens: 6, samples: 20, seed: 1}));
+        assert.ok(result.samples.every((s) => s.finishReason === "eos" && s.tokens.length <= 1), JSON.stringify(result.samples.map((s) => s.tokens)));
+    });
 
     it("the same random stream gives the same draws", async () => {
         const draw = async () => {

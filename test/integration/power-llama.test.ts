@@ -47,14 +47,14 @@ describe("power sampling through llama.cpp", function () {
 
         it("power draws p^alpha within the sampling-noise bound", async () => {
             const result = await run(model, {method: "power", alpha: 4, blockSize: maxTokens, maxTokens, mcmcSteps: 50, samples: draws});
-            const tv = totalVariation(target, empiricalDistribution(completions(result, model.eosToken)));
+            const tv = totalVariation(target, empiricalDistribution(completions(result, model.model.tokens.eos!)));
             assert.ok(tv < bound, `TV ${tv.toFixed(4)} >= noise bound ${bound.toFixed(4)} (${draws} draws)`);
             assert.ok(result.stats.acceptanceRate! > 0 && result.stats.acceptanceRate! < 1);
         });
 
         it("low temperature lands measurably elsewhere, on its own tempered distribution", async () => {
             const result = await run(model, {method: "low-temperature", alpha: 4, maxTokens, samples: draws});
-            const empirical = empiricalDistribution(completions(result, model.eosToken));
+            const empirical = empiricalDistribution(completions(result, model.model.tokens.eos!));
             const tempered = temperedDistribution(next, 2, maxTokens, 1 / 4);
             assert.ok(totalVariation(tempered, empirical) < tvNoiseQuantile(tempered, draws));
             assert.ok(totalVariation(target, empirical) > 3 * bound, `TV to p^alpha ${totalVariation(target, empirical)}`);
@@ -62,7 +62,7 @@ describe("power sampling through llama.cpp", function () {
 
         it("logProb and the per-token log-probabilities are exact", async () => {
             const result = await run(model, {method: "power", alpha: 4, blockSize: 2, maxTokens, mcmcSteps: 5, samples: 20});
-            for (const [i, tokens] of completions(result, model.eosToken).entries()) {
+            for (const [i, tokens] of completions(result, model.model.tokens.eos!).entries()) {
                 const exact = tokens.reduce((sum, token, k) => sum + Math.log(next(tokens.slice(0, k))[token]!), 0);
                 assert.ok(Math.abs(result.samples[i]!.logProb - exact) < 1e-3, `${result.samples[i]!.logProb} vs ${exact}`);
             }
@@ -95,7 +95,7 @@ describe("power sampling through llama.cpp", function () {
             assert.ok(a.samples.every((s) => /[a-z]+ [a-z]+/.test(model.detokenize(s.tokens))));
             assert.equal(a.stats.mcmcSteps, a.samples.length * 4 * Math.ceil(48 / 16) - countSkippedSteps(a, params));
             for (const s of a.samples) {
-                const full = sumFrom(await referenceLogProbs(model, prompt, s.finishReason === "eos" ? [...s.tokens, model.eosToken] : s.tokens));
+                const full = sumFrom(await referenceLogProbs(model, prompt, s.finishReason === "eos" ? [...s.tokens, model.model.tokens.eos!] : s.tokens));
                 assert.ok(Math.abs(s.logProb - full) < 1e-3, `sampler ${s.logProb} vs full-vocabulary ${full}`);
             }
         });

@@ -11,7 +11,12 @@ export class ExactModel implements LanguageModel {
     /** Tokens drawn over the model's life, to check cost accounting. */
     drawnTokens = 0;
 
-    constructor(readonly next: NextTokenDistribution, readonly eosToken: Token) {}
+    /** `otherEnds`: end-of-generation tokens besides EOS, as a chat model's end of turn. */
+    constructor(readonly next: NextTokenDistribution, readonly eosToken: Token, private readonly otherEnds: readonly Token[] = []) {}
+
+    isEnd(token: Token): boolean {
+        return token === this.eosToken || this.otherEnds.includes(token);
+    }
 
     async openBatch(_prompt: readonly Token[], size: number): Promise<SequenceBatch> {
         return {
@@ -36,7 +41,7 @@ export class ExactModel implements LanguageModel {
                 result.tokens.push(token);
                 result.logP.push(Math.log(p[token]!));
                 result.logQ.push(options.temperature === 0 ? 0 : Math.log(q[token]!));
-                if (token === this.eosToken || result.tokens.length === request.maxTokens) open.delete(k);
+                if (this.isEnd(token) || result.tokens.length === request.maxTokens) open.delete(k);
             }
             this.drawnTokens += drawn;
             options.onStep?.(drawn);

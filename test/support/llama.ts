@@ -5,7 +5,7 @@ import {join} from "node:path";
 import type {Llama, Token as LlamaToken} from "node-llama-cpp";
 import {LlamaLanguageModel} from "../../src/llama/model.js";
 import {openLlama} from "../../src/llama/runtime.js";
-import {type MarkovSpec, writeMarkovModel} from "../../src/testmodels/markov.js";
+import {type MarkovModelOptions, type MarkovSpec, writeMarkovModel} from "../../src/testmodels/markov.js";
 
 export class LlamaFixture {
     private llama?: Llama;
@@ -29,9 +29,9 @@ export class LlamaFixture {
         return join(this.folder!, name);
     }
 
-    async markovModel(name: string, spec: MarkovSpec): Promise<LlamaLanguageModel> {
+    async markovModel(name: string, spec: MarkovSpec, options: MarkovModelOptions = {}): Promise<LlamaLanguageModel> {
         const file = this.file(`${name}.gguf`);
-        await writeMarkovModel(spec, file);
+        await writeMarkovModel(spec, file, options);
         return this.load(file);
     }
 

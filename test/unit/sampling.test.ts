@@ -134,6 +134,20 @@ describe("power sampler mechanics", () => {
         assert.ok(result.samples.every((s) => s.finishReason === "eos"));
     });
 
+    it("ends a chain at any end token the model declares (an end of turn), and leaves it out", async () => {
+        const endOfTurn = 3; // z in VARIABLE_LENGTH
+        const model = new ExactModel(VARIABLE_LENGTH, EOS, [endOfTurn]);
+        for (const method of ["power", "standard"] as const) {
+            const result = await sample(model, [], resolveParams({method, blockSize: 2, maxTokens: 4, mcmcSteps: 5, samples: 50, seed: 4}));
+            assert.ok(result.samples.every((s) => !s.tokens.includes(endOfTurn) && !s.tokens.includes(EOS)), method);
+            // The log-probability tells which end token closed each ended sample: both occur.
+            const closedBy = (end: number) => result.samples.filter((s) =>
+                s.finishReason === "eos" && Math.abs(s.logProb - logProbOf(VARIABLE_LENGTH, [...s.tokens, end])) < 1e-9).length;
+            assert.ok(closedBy(endOfTurn) > 0 && closedBy(EOS) > 0, `${method}: ${closedBy(endOfTurn)} by end of turn, ${closedBy(EOS)} by EOS`);
+            assert.equal(closedBy(endOfTurn) + closedBy(EOS), result.samples.filter((s) => s.finishReason === "eos").length, method);
+        }
+    });
+
     it("reports length when max tokens cut a completion", async () => {
         const loop = (prefix: readonly number[]) => (prefix.length >= 0 ? [0.01, 0.99] : []);
         const result = await draw(loop, {method: "standard", maxTokens: 5, samples: 20});
