@@ -9,7 +9,7 @@ import {codePrefix, InlineSuggestions} from "./inline.js";
 import {askRemoteReference, rememberModel, selectModel, setModel} from "./model-commands.js";
 import {modelName} from "./names.js";
 import {type EditTarget, PanelHost} from "./panel-host.js";
-import {readSettings, type Settings, SettingsError} from "./settings.js";
+import {parseSettings, type Settings, SettingsError} from "./settings.js";
 import {StatusBar} from "./status-bar.js";
 
 /** Settings that shape the backend process itself: changing one restarts it. */
@@ -159,4 +159,9 @@ export function deactivate(): void {}
 function distinctCompletions(result: SolveResult): string[] {
     const ordered = [result.answer, ...result.alternatives];
     return [...new Set(ordered.map((a) => a.text).filter((text) => text.trim() !== ""))];
+}
+
+function readSettings(): Settings {
+    const config = vscode.workspace.getConfiguration("powerSampling");
+    return parseSettings((key) => config.get(key));
 }

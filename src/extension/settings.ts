@@ -1,5 +1,7 @@
-/** The extension's settings (powerSampling.*), validated with messages that name the setting. */
-import * as vscode from "vscode";
+/**
+ * The extension's settings (powerSampling.*), validated with messages that name the setting.
+ * No vscode import: the checks are unit-tested against package.json's declared defaults.
+ */
 import {METHODS, type Method} from "../sampling/params.js";
 import {PROMPT_MODES, type PromptMode} from "../backend/protocol.js";
 
@@ -27,26 +29,32 @@ export class SettingsError extends Error {
     override name = "SettingsError";
 }
 
-/** Reads and checks every setting; the first invalid one throws a SettingsError naming it. */
-export function readSettings(): Settings {
-    const config = vscode.workspace.getConfiguration("powerSampling");
-    const get = <T>(key: string): T => config.get<T>(key) as T;
+/**
+ * Checks every setting given by `get` (a key without the "powerSampling." prefix to its value);
+ * the first invalid one throws a SettingsError naming it.
+ */
+export function parseSettings(get: (key: string) => unknown): Settings {
     const integer = (key: string, min: number) => {
-        const value = get<number>(key);
+        const value = get(key);
         if (typeof value !== "number" || !Number.isInteger(value) || value < min)
             throw new SettingsError(`powerSampling.${key} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
         return value;
     };
     const choice = <T extends string>(key: string, choices: readonly T[]) => {
-        const value = get<T>(key);
-        if (!choices.includes(value)) throw new SettingsError(`powerSampling.${key} must be one of ${choices.join(", ")}, got ${JSON.stringify(value)}`);
-        return value;
+        const value = get(key);
+        if (!choices.includes(value as T)) throw new SettingsError(`powerSampling.${key} must be one of ${choices.join(", ")}, got ${JSON.stringify(value)}`);
+        return value as T;
     };
-    const alpha = get<number>("alpha");
+    const text = (key: string) => {
+        const value = get(key) ?? "";
+        if (typeof value !== "string") throw new SettingsError(`powerSampling.${key} must be a string, got ${JSON.stringify(value)}`);
+        return value.trim();
+    };
+    const alpha = get("alpha");
     if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha < 1)
         throw new SettingsError(`powerSampling.alpha must be a number >= 1, got ${JSON.stringify(alpha)}`);
     return {
-        model: (get<string>("model") ?? "").trim(),
+        model: text("model"),
         method: choice("method", METHODS),
         alpha,
         blockSize: integer("blockSize", 1),
@@ -57,6 +65,6 @@ export function readSettings(): Settings {
         contextSize: integer("contextSize", 0),
         threads: integer("threads", 0),
         gpu: choice("gpu", GPU_CHOICES),
-        modelCacheFolder: (get<string>("modelCacheFolder") ?? "").trim()
+        modelCacheFolder: text("modelCacheFolder")
     };
 }
