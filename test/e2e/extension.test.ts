@@ -1,6 +1,7 @@
 /**
  * Power Sampling in a real VS Code (code-server + Chromium): the packaged VSIX, a real model
- * (stories260K), the panel, Stop, a bad model path and inline suggestions.
+ * (stories260K), the panel (with a webview reload and the keyboard), Stop, a bad model path and
+ * inline suggestions.
  */
 import {strict as assert} from "node:assert";
 import {execFile} from "node:child_process";
@@ -50,6 +51,37 @@ describe("Power Sampling in VS Code", function () {
         const after = await vsc.waitForEditorText((text) => text !== before && text.length > before.length);
         assert.ok(after.startsWith("Once upon a time"), after);
         await vsc.screenshot("extension-inserted");
+    });
+
+    it("restores the answer and alternatives when the panel's webview reloads", async () => {
+        const old = await vsc.webviewFrame({contains: "Done"});
+        const marker = await old.locator("#answer").innerText();
+        await old.evaluate(() => { (window as {beforeReload?: boolean}).beforeReload = true; });
+        await vsc.runCommand("Developer: Reload Webviews");
+        // A new document: the old one's marker is gone, and the view comes back from setState.
+        const frame = await vsc.poll("the reloaded panel", 30_000, async () => {
+            const current = await vsc.webviewFrame({contains: "Done"});
+            return await current.evaluate(() => (window as {beforeReload?: boolean}).beforeReload !== true).catch(() => false) ? current : undefined;
+        });
+        await frame.locator("#answer").waitFor({timeout: 30_000});
+        assert.equal(await frame.locator("#answer").innerText(), marker);
+        assert.equal(await frame.locator("#primary .alternative").count(), 3);
+    });
+
+    it("is usable from the keyboard: Tab reaches an alternative's Insert, Enter inserts it", async () => {
+        const insert = '#primary .alternative[data-index="1"] button[data-action="insert"]';
+        const frame = await vsc.webviewFrame({contains: "Done"});
+        await frame.locator("#status").click();
+        const focused = async () => frame.evaluate((selector) => document.activeElement?.matches(selector) ?? false, insert);
+        let presses = 0;
+        while (!(await focused())) {
+            assert.ok(++presses <= 60, "Tab never reached the Insert button of the second alternative");
+            await vsc.page.keyboard.press("Tab");
+        }
+        const before = await vsc.editorText();
+        await vsc.page.keyboard.press("Enter");
+        await vsc.waitForEditorText((text) => text !== before && text.length > before.length);
+        await vsc.screenshot("extension-keyboard");
     });
 
     it("stops a long run from the panel's Stop button", async () => {
