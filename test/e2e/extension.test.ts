@@ -1,13 +1,16 @@
 /**
  * Power Sampling in a real VS Code (code-server + Chromium): the packaged VSIX, a real model
- * (stories260K), the panel (with a webview reload and the keyboard), Stop, a bad model path and
- * inline suggestions.
+ * (stories260K), the panel (with a webview reload and the keyboard), Stop, a bad model path,
+ * inline suggestions, and downloading then selecting a model.
  */
 import {strict as assert} from "node:assert";
 import {execFile} from "node:child_process";
+import {mkdtempSync, readdirSync, readFileSync} from "node:fs";
+import {tmpdir} from "node:os";
 import {promisify} from "node:util";
 import path from "node:path";
 import {REPO_ROOT} from "../support/cli.js";
+import {MODEL_PATH, ModelServer} from "../support/model-server.js";
 import {sharedModel} from "../support/shared.js";
 import {VSCodeE2E} from "./harness.js";
 
@@ -117,5 +120,39 @@ describe("Power Sampling in VS Code", function () {
         await vsc.poll("an inline suggestion (ghost text) in the editor", 60_000,
             async () => (await ghost.allInnerTexts()).join("").trim().length > 0);
         await vsc.screenshot("extension-suggest");
+    });
+
+    it("downloads a model by URL, then Select Model picks it from Recent and it runs from the cache offline", async () => {
+        const server = new ModelServer(readFileSync(sharedModel("stories260K.gguf")));
+        await server.start();
+        const cache = mkdtempSync(path.join(tmpdir(), "power-sampling-e2e-cache-"));
+        const url = server.url(MODEL_PATH);
+        try {
+            await vsc.configure({"powerSampling.modelCacheFolder": cache});
+            await vsc.runCommand("Power Sampling: Download Model...");
+            const input = vsc.page.locator(".quick-input-widget input").first();
+            await input.fill(url);
+            await input.press("Enter");
+            await vsc.waitForNotification(/stories260K is ready/, 60_000);
+            assert.equal(server.requests.get(MODEL_PATH) !== undefined, true, "the download went to the local server");
+            assert.ok(readdirSync(cache).some((name) => name.endsWith(".gguf")), `cache folder holds: ${readdirSync(cache).join(", ")}`);
+        } finally {
+            await server.stop();
+        }
+
+        // Offline now: picking the URL from Recent must resolve from the cache folder.
+        await vsc.configure({"powerSampling.model": sharedModel("stories260K.gguf")});
+        await vsc.runCommand("Power Sampling: Select Model...");
+        await vsc.page.locator(".quick-input-widget .monaco-list-row", {hasText: url}).first().click();
+        const userSettings = path.join(vsc.userDataDir, "User", "settings.json");
+        await vsc.poll("powerSampling.model to be the URL in the user settings", 10_000,
+            async () => JSON.parse(readFileSync(userSettings, "utf8"))["powerSampling.model"] === url);
+        await vsc.openFile("story.md", {viewColumn: 1});
+        await vsc.selectAll();
+        await vsc.runCommand("Power Sampling: Solve with Power Sampling");
+        const frame = await vsc.webviewFrame({contains: "Done", timeoutMs: 60_000});
+        assert.equal(await frame.locator("#error").count(), 0);
+        await vsc.screenshot("extension-downloaded-model");
+        await vsc.configure(QUICK);
     });
 });
