@@ -16,10 +16,11 @@
  *
  * So every remote reference gets a deterministic cache file name (a slug plus a hash of the
  * canonical reference); when that file is there and starts with "GGUF" it is returned without
- * touching node-llama-cpp or the network.
+ * touching node-llama-cpp or the network. One process at a time downloads a file (NAME.lock);
+ * others wait for it and use its result.
  */
-import {createHash} from "node:crypto";
-import {mkdir, open, readdir, stat, unlink} from "node:fs/promises";
+import {createHash, randomUUID} from "node:crypto";
+import {mkdir, open, readdir, readFile, stat, unlink, writeFile} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
@@ -93,21 +94,30 @@ export async function resolveModelSource(reference: string, options: ResolveMode
     if (cached) return cached;
 
     // One download per cache file in this process: a second resolve waits for the first and then
-    // finds the file in the cache.
+    // finds the file in the cache. Then the same across processes sharing the cache folder.
     const claim = await claimTarget(target, signal);
+    let lock: {release: () => Promise<void>} | undefined;
     try {
-        const cachedNow = await findCached(target);
-        if (cachedNow) return cachedNow;
         try {
             await mkdir(cacheDir, {recursive: true});
         } catch (error) {
             throw new InvalidInputError(`cannot create the model cache folder ${cacheDir}: ${errorText(error)}`);
         }
+        const acquired = await lockOrAwait(target, signal, progress);
+        if (typeof acquired === "string") return await progress.finish(acquired);
+        lock = acquired;
+        const cachedNow = await findCached(target);
+        if (cachedNow) return cachedNow;
         if (parsed.kind === "http") await preflight(parsed.url, reference, signal);
         const file = await download(parsed, reference, cacheDir, target, progress, claim, options);
         return await progress.finish(file);
     } finally {
         claim.release();
+        if (lock) {
+            // Like the claim, the lock lasts while a cancelled transfer winds down (it may still write).
+            const released = settleOrAbort(claim.settled, undefined, CANCELLED_WINDDOWN_MS).then(lock.release);
+            if (!claim.cancelled()) await released;
+        }
     }
 }
 
@@ -367,6 +377,57 @@ function settleOrAbort(promise: Promise<unknown>, signal: AbortSignal | undefine
         if (limitMs !== undefined) timer = setTimeout(() => finish("timeout"), limitMs);
         promise.then(() => finish("settled"), () => finish("settled"));
     });
+}
+
+/** How often a process waiting for another one's download looks again. */
+const LOCK_POLL_MS = 250;
+/** A lock file still empty after this long was left by a process that died creating it. */
+const EMPTY_LOCK_STALE_MS = 10_000;
+
+/**
+ * Makes this process the only one downloading `target` among processes sharing the cache folder
+ * (two VS Code windows, a window and a script): NAME.lock, created exclusively, holds the owner's
+ * pid; a lock whose process is gone is taken over. While another process downloads, waits for
+ * it, forwarding the growth of its partial file as progress, and returns the finished file.
+ */
+async function lockOrAwait(target: string, signal: AbortSignal | undefined, progress: ProgressForwarder): Promise<string | {release: () => Promise<void>}> {
+    const lockPath = `${target}.lock`;
+    for (;;) {
+        if (signal?.aborted) throw new CancelledError();
+        // The pid tells others whether the owner still runs; the id, that a lock is still ours.
+        const owner = `${process.pid} ${randomUUID()}`;
+        try {
+            await writeFile(lockPath, owner, {flag: "wx"});
+            return {release: async () => { if (await readFile(lockPath, "utf8").catch(() => null) === owner) await removeQuietly(lockPath); }};
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST")
+                throw new InvalidInputError(`cannot write to the model cache folder ${path.dirname(target)}: ${errorText(error)}`);
+        }
+        if (await isStaleLock(lockPath)) {
+            await removeQuietly(lockPath);
+            continue;
+        }
+        const cached = await findCached(target);
+        if (cached) return cached;
+        const partial = await stat(`${target}.ipull`).catch(() => null);
+        if (partial) progress.update(partial.size, 0);
+        if (await settleOrAbort(new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS)), signal) === "aborted") throw new CancelledError();
+    }
+}
+
+async function isStaleLock(lockPath: string): Promise<boolean> {
+    const [content, info] = await Promise.all([readFile(lockPath, "utf8").catch(() => null), stat(lockPath).catch(() => null)]);
+    if (content === null || info === null) return false; // just released: try again
+    if (content.trim() === "") return Date.now() - info.mtimeMs > EMPTY_LOCK_STALE_MS;
+    const owner = Number(content.trim().split(" ")[0]);
+    // This process holds no lock here (its downloads of a file are serialised), so its own pid is stale too.
+    if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid) return true;
+    try {
+        process.kill(owner, 0);
+        return false;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code !== "EPERM";
+    }
 }
 
 /**

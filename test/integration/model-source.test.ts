@@ -4,6 +4,7 @@
  * in the cache), with `fetch` replaced by a trap so that no test can reach the network.
  */
 import {strict as assert} from "node:assert";
+import {execFile, spawn} from "node:child_process";
 import {copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from "node:fs/promises";
 import {existsSync} from "node:fs";
 import http from "node:http";
@@ -11,12 +12,15 @@ import type {AddressInfo} from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {pathToFileURL} from "node:url";
+import {promisify} from "node:util";
 import {cachedModelPath, isRemoteReference, resolveModelSource, type ModelDownloadProgress} from "../../src/backend/model-source.js";
 import {CancelledError, InvalidInputError} from "../../src/sampling/errors.js";
+import {REPO_ROOT} from "../support/cli.js";
 import {sharedModel} from "../support/shared.js";
 import {JUNK, MODEL_PATH, ModelServer, STALL_PATH} from "../support/model-server.js";
 
 const MODEL = sharedModel("stories260K.gguf");
+const RESOLVE_SCRIPT = path.join(REPO_ROOT, "test", "support", "resolve-model.ts");
 
 /** Rejects when `promise` takes longer than `ms`, so a hang fails with a clear message. */
 async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
@@ -46,6 +50,19 @@ async function withoutNetwork<T>(body: () => Promise<T>): Promise<{result: T | E
     } finally {
         globalThis.fetch = original;
     }
+}
+
+/** resolveModelSource in a separate Node process: another window or a script sharing the cache. */
+async function resolveInChild(reference: string, cacheDir: string): Promise<string> {
+    const {stdout} = await promisify(execFile)(process.execPath, ["--import", "tsx", RESOLVE_SCRIPT, reference, cacheDir], {cwd: REPO_ROOT});
+    return stdout;
+}
+
+/** The pid of a process that has exited. */
+async function exitedPid(): Promise<number> {
+    const child = spawn("true");
+    await new Promise((resolve) => child.once("exit", resolve));
+    return child.pid!;
 }
 
 async function closedPort(): Promise<number> {
@@ -213,7 +230,8 @@ describe("model sources", function () {
             assert.ok(bytesAtAbort < model.length, "the download had finished before the abort");
             assert.ok(latency < 250, `CancelledError came ${latency.toFixed(0)} ms after the abort`);
             assert.equal(existsSync(target), false, "a cancelled download left a complete-looking file");
-            for (const name of await filesIn(cacheDir)) assert.ok(name.endsWith(".ipull"), `unexpected file after cancel: ${name}`);
+            // The partial file, and the lock while the cancelled transfer winds down.
+            for (const name of await filesIn(cacheDir)) assert.ok(name.endsWith(".ipull") || name.endsWith(".lock"), `unexpected file after cancel: ${name}`);
 
             server.slow = null;
             const events: ModelDownloadProgress[] = [];
@@ -249,6 +267,49 @@ describe("model sources", function () {
             assert.equal(a, b);
             assert.ok((await readFile(a)).equals(model));
             assert.equal(server.total, 2 * perDownload, "the second concurrent resolve made its own requests");
+        });
+
+        it("processes sharing a cache folder download a URL once: one waits for the other's file", async () => {
+            const url = server.url(MODEL_PATH);
+            await within(15_000, resolveModelSource(url, {cacheDir: path.join(scratch, "other")}), "download");
+            const perDownload = server.total;
+            server.slow = {chunkBytes: 16 * 1024, intervalMs: 20}; // ~1.5 s
+            let other: Promise<string> | undefined;
+            const here = resolveModelSource(url, {
+                cacheDir,
+                // Once this download is under way, another process asks for the same file.
+                onProgress: ({downloadedBytes}) => { if (downloadedBytes > 0) other ??= resolveInChild(url, cacheDir); }
+            });
+            const [mine, theirs] = await within(20_000, Promise.all([here, here.then(() => other!)]), "two processes");
+            assert.equal(theirs, mine);
+            assert.equal(server.total, 2 * perDownload, "the other process made its own requests");
+            assert.deepEqual(await filesIn(cacheDir), [path.basename(mine)]);
+        });
+
+        it("a lock left by a process that is gone is taken over", async () => {
+            const url = server.url(MODEL_PATH);
+            await mkdir(cacheDir, {recursive: true});
+            await writeFile(`${cachedModelPath(url, cacheDir)}.lock`, `${await exitedPid()} stale`);
+            const file = await within(15_000, resolveModelSource(url, {cacheDir}), "download despite a stale lock");
+            assert.ok((await readFile(file)).equals(model));
+            assert.deepEqual(await filesIn(cacheDir), [path.basename(file)]);
+        });
+
+        it("waiting for another process's download can be cancelled, and makes no request", async () => {
+            const url = server.url(MODEL_PATH);
+            const owner = spawn("sleep", ["30"]);
+            try {
+                await mkdir(cacheDir, {recursive: true});
+                await writeFile(`${cachedModelPath(url, cacheDir)}.lock`, `${owner.pid} elsewhere`);
+                const controller = new AbortController();
+                const attempt = resolveModelSource(url, {cacheDir, signal: controller.signal});
+                await new Promise((resolve) => setTimeout(resolve, 600));
+                controller.abort();
+                await within(1_000, assert.rejects(attempt, CancelledError), "cancelled wait");
+                assert.equal(server.total, 0);
+            } finally {
+                owner.kill();
+            }
         });
 
         it("404 is an InvalidInputError naming the URL", async () => {
