@@ -7,13 +7,15 @@
 import type {LlamaContext, LlamaContextSequence, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
 import {throwIfCancelled} from "../sampling/errors.js";
 import type {Continuation, ContinueRequest, DrawOptions, SequenceBatch, Token} from "../sampling/model.js";
-import {checkInternals, copyPrefix, evaluateThenSample, TokenSampler} from "./internals.js";
+import {checkInternals, copyPrefix, evaluateThenSample, TokenSamplerPool} from "./internals.js";
+
+/** Native samplers per batch: more than the draws libuv's threads run at once, few enough to stay small. */
+const SAMPLERS = 8;
 
 interface SequenceSlot {
     /** Position in `slots`: contexts in order, and within a context llama.cpp's sequence ids in order. */
     readonly index: number;
     readonly sequence: LlamaContextSequence;
-    readonly sampler: TokenSampler;
     /** The tokens whose keys and values this sequence holds, prompt included. */
     readonly held: Token[];
 }
@@ -39,6 +41,7 @@ interface ActiveRequest {
 
 export class LlamaSequenceBatch implements SequenceBatch {
     private readonly slots: SequenceSlot[];
+    private readonly samplers: TokenSamplerPool;
     /** The slot each of the caller's sequences lives in; they move to keep active slots consecutive. */
     private readonly slotOf: number[];
     /** Calls that arrived since the last step began. */
@@ -52,7 +55,8 @@ export class LlamaSequenceBatch implements SequenceBatch {
         private readonly isEnd: (token: Token) => boolean) {
         const sequences = contexts.flatMap((context) => Array.from({length: context.totalSequences}, () => context.getSequence()));
         checkInternals(model, sequences[0]!);
-        this.slots = sequences.map((sequence, index) => ({index, sequence, sampler: new TokenSampler(model), held: []}));
+        this.slots = sequences.map((sequence, index) => ({index, sequence, held: []}));
+        this.samplers = new TokenSamplerPool(model, SAMPLERS);
         this.slotOf = this.slots.map((slot) => slot.index);
     }
 
@@ -72,7 +76,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
     }
 
     async dispose(): Promise<void> {
-        for (const slot of this.slots) slot.sampler.dispose();
+        this.samplers.dispose();
         await Promise.all(this.contexts.map((context) => context.dispose()));
     }
 
@@ -194,7 +198,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
         const {slot, result} = item;
         const seed = random.uint32();
         const draw = await evaluateThenSample(slot.sequence, item.feed,
-            (context, batchLogitIndex) => slot.sampler.draw(context, batchLogitIndex, temperature, seed));
+            (context, batchLogitIndex) => this.samplers.draw(context, batchLogitIndex, temperature, seed));
         slot.held.push(...item.feed);
         item.feed = [draw.token];
         result.tokens.push(draw.token);

@@ -104,10 +104,10 @@ export interface TokenDraw {
 }
 
 /**
- * Draws tokens over the full vocabulary for one sequence (a native sampler keeps a candidate
- * buffer, so concurrent sequences need their own). No full-vocabulary array reaches JS.
+ * Draws tokens over the full vocabulary; one draw at a time (a native sampler keeps a candidate
+ * buffer). No full-vocabulary array reaches JS.
  */
-export class TokenSampler {
+class TokenSampler {
     private readonly tempered: NativeSampler;
     /** Temperature 1 with no truncation: its selected token is the argmax. */
     private readonly greedy: NativeSampler;
@@ -145,5 +145,44 @@ export class TokenSampler {
     dispose(): void {
         this.tempered.dispose();
         this.greedy.dispose();
+    }
+}
+
+/**
+ * Token samplers shared by a batch's concurrent draws. Each holds two vocabulary-sized candidate
+ * buffers (3.6 MB at 152k tokens), so hundreds of chains share a few: a draw beyond `size`
+ * waits for a free sampler (native sampling runs on libuv's few threads anyway).
+ */
+export class TokenSamplerPool {
+    private readonly free: TokenSampler[] = [];
+    private readonly waiting: ((sampler: TokenSampler) => void)[] = [];
+    private created = 0;
+
+    constructor(private readonly model: LlamaModel, private readonly size: number) {}
+
+    async draw(context: NativeContext, batchLogitIndex: number, temperature: number, seed: number): Promise<TokenDraw> {
+        const sampler = await this.acquire();
+        try {
+            return await sampler.draw(context, batchLogitIndex, temperature, seed);
+        } finally {
+            const next = this.waiting.shift();
+            if (next) next(sampler);
+            else this.free.push(sampler);
+        }
+    }
+
+    /** Once no draw is in flight. */
+    dispose(): void {
+        for (const sampler of this.free.splice(0)) sampler.dispose();
+    }
+
+    private acquire(): Promise<TokenSampler> {
+        const sampler = this.free.pop();
+        if (sampler) return Promise.resolve(sampler);
+        if (this.created < this.size) {
+            this.created++;
+            return Promise.resolve(new TokenSampler(this.model));
+        }
+        return new Promise((resolve) => this.waiting.push(resolve));
     }
 }
