@@ -293,6 +293,24 @@ describe("power-sampling command line (dist/cli.js, real llama.cpp)", function (
         });
     });
 
+    describe("bench", () => {
+        it("--quick --json writes its model into the cache once and prints every figure (what they are is not tested)", async function () {
+            this.timeout(300_000);
+            const json = parseJson(await runCli(["bench", "--quick", "--json", "--cache-dir", cacheDir], {timeoutMs: 280_000})) as unknown as BenchJson;
+            const positive = (value: number, what: string) => assert.ok(Number.isFinite(value) && value > 0, `${what} = ${value}`);
+            assert.equal(json.model, "smollm2-135m");
+            positive(json.standard.tokensPerSecondOneChain, "one-chain decode rate");
+            positive(json.standard.tokensPerSecondInStep, "in-step decode rate");
+            positive(json.power.proposedTokens, "power's proposed tokens");
+            positive(json.power.overheadVsIdeal, "overhead vs ideal");
+            assert.equal(json.rounds.length, 1);
+            assert.equal(json.rounds[0]!.overheadVsIdeal, json.power.overheadVsIdeal);
+            positive(json.reference.proposedTokens, "reference's proposed tokens");
+            positive(json.reference.speedupWall, "speed-up");
+            assert.ok((await readdir(cacheDir)).includes("smollm2-135m-q8_0-seed1.gguf"));
+        });
+    });
+
     describe("make-test-model markov", () => {
         const spec = {
             tokens: ["sun", "rain"],
@@ -360,3 +378,11 @@ describe("power-sampling command line (dist/cli.js, real llama.cpp)", function (
         });
     });
 });
+
+interface BenchJson {
+    model: string;
+    standard: {tokensPerSecondOneChain: number; tokensPerSecondInStep: number};
+    power: {proposedTokens: number; overheadVsIdeal: number};
+    rounds: {overheadVsIdeal: number}[];
+    reference: {proposedTokens: number; speedupWall: number};
+}
