@@ -3,9 +3,9 @@
  * noisy): standard decode rate; power sampling against the ideal time for its proposed tokens;
  * power sampling against the published implementation's model access (reference.ts).
  *
- * Power and standard decoding are measured in alternating rounds of similar length, and each
- * round's power time is compared with the decode rate of that round: a noisy moment then hits
- * both sides of a ratio, and the median over rounds ignores one bad round.
+ * Each round runs standard decoding, power sampling, then standard decoding again, about as many
+ * tokens in all as power proposes, and compares power with that round's decode rate: drift and
+ * noisy moments hit both sides of a ratio, and the median over rounds ignores a bad round.
  */
 import {ReferenceLanguageModel} from "../llama/reference.js";
 import type {LanguageModel} from "../sampling/model.js";
@@ -48,7 +48,9 @@ export async function runBench(options: BenchOptions): Promise<void> {
     const modelPath = await cachedFile(options.cacheDir, `${SHAPE}-q8_0-seed1.gguf`, (target) => writeShapeModel(SHAPE, target, {seed: 1}));
     const size = options.quick
         ? {decodeTokens: 24, rounds: 1, power: {blockSize: 16, maxTokens: 32, mcmcSteps: 2}}
-        : {decodeTokens: 64, rounds: 3, power: {blockSize: 32, maxTokens: 64, mcmcSteps: 4}};
+        : {decodeTokens: 64, rounds: 5, power: {blockSize: 32, maxTokens: 64, mcmcSteps: 4}};
+    /** Standard runs on each side of a power run: 2 x 4 chains x 64 tokens, half of power's 1,070 (full run). */
+    const decodeRunsEachSide = 2;
     const log = (line: string) => { if (!options.json) process.stdout.write(`${line}\n`); };
     await withModel(modelPath, {threads: options.threads}, async (model, loadMs, signal) => {
         const prompt = model.tokenize(PROMPT);
@@ -62,27 +64,23 @@ export async function runBench(options: BenchOptions): Promise<void> {
             const end = performance.now();
             return {wallMs: end - start, proposedTokens: stats.proposedTokens, decodeTokens: stats.proposedTokens - first!.tokens, decodeMs: end - first!.at};
         };
-        /** Standard decoding repeated until it has drawn about `tokens` tokens. */
-        const decodeRate = async (chains: number, tokens: number) => {
+        /** Standard decoding runs: the tokens decoded after their first steps, and the time that took. */
+        const decode = async (chains: number, runs: number) => {
             const params = resolveParams({method: "standard", maxTokens: size.decodeTokens, samples: chains, seed: 1});
-            let decoded = 0;
-            let ms = 0;
-            for (let drawn = 0; drawn < tokens;) {
-                const run = await time(model, params);
-                drawn += run.proposedTokens;
-                decoded += run.decodeTokens;
-                ms += run.decodeMs;
-            }
-            return decoded / (ms / 1000);
+            const timed: Timed[] = [];
+            for (let r = 0; r < runs; r++) timed.push(await time(model, params));
+            return timed;
         };
+        const rateOf = (runs: Timed[]) => runs.reduce((sum, run) => sum + run.decodeTokens, 0) / (runs.reduce((sum, run) => sum + run.decodeMs, 0) / 1000);
         log(`power-sampling bench: ${SHAPE} shape (random weights, Q8_0), ${model.threads} threads, CPU, prompt ${prompt.length} tokens, model load ${(loadMs / 1000).toFixed(1)} s`);
 
-        const singleRate = await decodeRate(1, size.decodeTokens);
+        const singleRate = rateOf(await decode(1, 1));
         const powerParams = resolveParams({method: "power", alpha: 4, ...size.power, samples: CHAINS, seed: 1});
         const rounds: Round[] = [];
         for (let r = 0; r < size.rounds; r++) {
+            const before = await decode(CHAINS, decodeRunsEachSide);
             const power = await time(model, powerParams);
-            const rate = await decodeRate(CHAINS, power.proposedTokens);
+            const rate = rateOf([...before, ...await decode(CHAINS, decodeRunsEachSide)]);
             const idealMs = power.proposedTokens / rate * 1000;
             rounds.push({decodeRate: rate, power, idealMs, overhead: power.wallMs / idealMs});
         }
