@@ -80,6 +80,15 @@ describe("llama.cpp sequence batch", function () {
         assert.deepEqual(await draw(), await draw());
     });
 
+    it("more sequences than one llama.cpp context holds: each context shares the prompt, draws stay exact", async () => {
+        await withBatch(300, async (batch) => {
+            const requests = Array.from({length: 300}, (_, sequence) => ({sequence, prefix: [], maxTokens: 3}));
+            const results = await batch.continue(requests, {temperature: 1, random: new Random(8)});
+            // The first and last sequence of each context (256 per context).
+            for (const k of [0, 255, 256, 299]) await assertExact(requests[k]!, results[k]!, 1);
+        });
+    });
+
     it("sequences moved to close gaps left by finished ones keep exact log-probabilities", async () => {
         await withBatch(4, async (batch) => {
             const random = new Random(3);
