@@ -109,7 +109,7 @@ export interface TokenDraw {
  */
 class TokenSampler {
     private readonly tempered: NativeSampler;
-    /** Temperature 1 with no truncation: its selected token is the argmax. */
+    /** Greedy and nothing else: it selects the argmax and leaves the logits as the model gave them (temperature 1). */
     private readonly greedy: NativeSampler;
 
     constructor(model: LlamaModel) {
