@@ -159,11 +159,12 @@ export class LlamaSequenceBatch implements SequenceBatch {
      * per slot, so it only re-evaluates what the two do not share if it is ever continued.
      */
     private async packSlots(): Promise<void> {
+        const busy = new Set(this.drawing.map((item) => item.slot));
         for (const context of this.contexts) {
             const active = this.drawing.filter((item) => item.slot.sequence.context === context);
             const first = this.slots.findIndex((slot) => slot.sequence.context === context);
             const end = first + active.length;
-            const free = this.slots.slice(first, end).filter((slot) => !active.some((item) => item.slot === slot));
+            const free = this.slots.slice(first, end).filter((slot) => !busy.has(slot));
             for (const item of active) {
                 if (item.slot.index < end) continue;
                 const target = free.pop()!;
