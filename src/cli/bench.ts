@@ -49,7 +49,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
     const size = options.quick
         ? {decodeTokens: 24, rounds: 1, power: {blockSize: 16, maxTokens: 32, mcmcSteps: 2}}
         : {decodeTokens: 64, rounds: 5, power: {blockSize: 32, maxTokens: 64, mcmcSteps: 4}};
-    /** Standard runs on each side of a power run: 2 x 4 chains x 64 tokens, half of power's 1,070 (full run). */
+    /** Standard runs on each side of a power run: about half of power's tokens (full: 2 x 4 x 64 of 1,070; quick: 2 x 4 x 24 of 314). */
     const decodeRunsEachSide = 2;
     const log = (line: string) => { if (!options.json) process.stdout.write(`${line}\n`); };
     await withModel(modelPath, {threads: options.threads}, async (model, loadMs, signal) => {

@@ -130,7 +130,8 @@ class TokenSampler {
             return {token, logP: -Math.log(z1!), logQ: 0};
         }
         this.tempered.applyConfig({temperature, seed});
-        const [token, , , , zT] = await context.sampleToken(batchLogitIndex, this.tempered, false, false, false, true);
+        // At temperature 1, q is p: no second log-sum-exp over the vocabulary.
+        const [token, , , , zT] = await context.sampleToken(batchLogitIndex, this.tempered, false, false, false, temperature !== 1);
         const [, , , pairs, z1] = await context.sampleToken(batchLogitIndex, this.greedy, false, false, [[token], false, false, true, 0], true);
         let max = -Infinity;
         let logit = NaN;
