@@ -6,7 +6,7 @@ import {
     groupAlternatives,
     normaliseAnswer,
     normaliseCode,
-} from "../../src/backend/answers.js";
+} from "../../src/answers/answers.js";
 import type {PromptMode} from "../../src/backend/protocol.js";
 
 describe("extractFinalAnswer", () => {

@@ -2,7 +2,7 @@
  * Final answers of sampled completions: extraction, normalisation to a grouping key, grouping of
  * the k alternatives by answer, and the choice of the sample to show. Pure functions.
  */
-import type {PromptMode} from "./protocol.js";
+import type {PromptMode} from "../backend/protocol.js";
 
 export interface AnswerGroup {
     /** normaliseAnswer / normaliseCode of the members' answers; "" for samples without one. */
