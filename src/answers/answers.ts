@@ -2,19 +2,8 @@
  * Final answers of sampled completions: extraction, normalisation to a grouping key, grouping of
  * the k alternatives by answer, and the choice of the sample to show. Pure functions.
  */
-import type {PromptMode} from "../backend/protocol.js";
-
-export interface AnswerGroup {
-    /** normaliseAnswer / normaliseCode of the members' answers; "" for samples without one. */
-    readonly key: string;
-    /** Display form: the answer of the likeliest member, or "(no answer)". */
-    readonly answer: string;
-    readonly count: number;
-    /** count / number of samples. */
-    readonly share: number;
-    /** Indices into the samples, highest logProb first. */
-    readonly members: number[];
-}
+import type {PromptMode} from "../protocol/params.js";
+import type {AnswerGroup} from "../protocol/results.js";
 
 const NO_ANSWER = "(no answer)";
 

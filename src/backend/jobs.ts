@@ -31,6 +31,11 @@ export class JobQueue {
         return this.runningJobs > 0;
     }
 
+    /** Resolves once every job submitted so far has finished (or been dropped). */
+    idle(): Promise<void> {
+        return this.tail;
+    }
+
     /**
      * Runs `job` after the jobs before it. `cancel` aborts it (or drops it if still waiting);
      * the returned promise then rejects with CancelledError immediately.

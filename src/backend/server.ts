@@ -1,23 +1,27 @@
 /**
- * The backend: a language server (vscode-languageserver over stdio) that owns llama.cpp and the
- * model, runs sampling jobs one at a time, streams progress and reports its status.
+ * The backend: a language server (vscode-languageserver over stdio) that checks requests, queues
+ * solve jobs one at a time, runs them on its engine process (engine-host.ts), streams progress
+ * and reports its status. Nothing a request does can take it down: bad input is answered, a
+ * crashed engine is replaced.
  */
 import {
-    type CancellationToken, createConnection, RequestType, RequestType0, ResponseError, StreamMessageReader, StreamMessageWriter, type Connection
+    type CancellationToken, createConnection, ParameterStructures, RequestType, RequestType0, ResponseError, StreamMessageReader,
+    StreamMessageWriter, type Connection
 } from "vscode-languageserver/node";
-import {CancelledError, InvalidInputError} from "../sampling/errors.js";
-import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
-import {ModelManager} from "./models.js";
 import {
-    type BackendStatus, ERROR_CODES, type InitializationOptions, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION,
-    SOLVE_REQUEST, type SolveResult, STATUS
-} from "./protocol.js";
-import {ModelUnavailableError, requireModelReference, runSolveJob, validateSolveParams} from "./solve-job.js";
+    type BackendStatus, ERROR_CODES, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION, SOLVE_REQUEST,
+    type SolveResponse, STATUS
+} from "../protocol/backend.js";
+import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
+import {CancelledError} from "../sampling/errors.js";
+import {EngineCrashedError, EngineHost} from "./engine-host.js";
+import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
+import {type BackendOptions, checkInitializationOptions, checkLoadModelRequest, checkSolveRequest, type SolveJob} from "./requests.js";
 
-// Typed request types: handlers then receive the cancellation token.
-const solveRequest = new RequestType<unknown, SolveResult, void>(SOLVE_REQUEST);
+// Named parameters only: an array of parameters is answered with InvalidParams, not a crash.
+const solveRequest = new RequestType<unknown, SolveResponse, void>(SOLVE_REQUEST, ParameterStructures.byName);
 const statusRequest = new RequestType0<BackendStatus, void>(STATUS);
-const loadModelRequest = new RequestType<unknown, LoadModelResult, void>(LOAD_MODEL_REQUEST);
+const loadModelRequest = new RequestType<unknown, LoadModelResult, void>(LOAD_MODEL_REQUEST, ParameterStructures.byName);
 
 export interface ServerOptions {
     /** Defaults for what the client's initializationOptions leave out. */
@@ -25,9 +29,9 @@ export interface ServerOptions {
     readonly threads?: number;
     /** The editor's process: when it is gone, so is the reason to run. */
     readonly clientProcessId?: number;
+    /** The command line script, whose `engine` command runs the engine process. */
+    readonly script: string;
 }
-
-const DEFAULT_QUEUE_LIMIT = 4;
 
 export function startStdioServer(options: ServerOptions): Connection {
     // stdout carries the protocol: anything printed goes to stderr (the client's log).
@@ -46,28 +50,35 @@ export function startStdioServer(options: ServerOptions): Connection {
 
 export function serve(connection: Connection, defaults: ServerOptions): void {
     let status: BackendStatus = {
-        state: "starting", model: null, progress: null, gpu: "cpu", threads: null, contextSize: null,
-        queueLength: 0, running: null, error: null
+        state: "starting", model: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null
     };
+    let queue: JobQueue | undefined;
     const setStatus = (patch: Partial<BackendStatus>) => {
-        status = {...status, ...patch, queueLength: queue.length};
+        status = {...status, ...patch, queueLength: queue?.length ?? 0};
         void connection.sendNotification(STATUS, status);
     };
-    let models: ModelManager | undefined;
-    let queue = new JobQueue(DEFAULT_QUEUE_LIMIT);
-    let progressIntervalMs: number | undefined;
+    let backend: {readonly options: BackendOptions; readonly engines: EngineHost} | undefined;
+    let shuttingDown = false;
+    /** Every job's abort, so that shutdown can stop them. */
+    const running = new Set<AbortController>();
 
     connection.onInitialize((params) => {
-        const init = (params.initializationOptions ?? {}) as InitializationOptions;
-        queue = new JobQueue(init.queueLimit ?? DEFAULT_QUEUE_LIMIT, () => setStatus({}));
-        progressIntervalMs = init.progressIntervalMs;
-        models = new ModelManager({
-            cacheDir: init.cacheDir ?? defaults.cacheDir,
-            threads: init.threads ?? defaults.threads,
-            contextSize: init.contextSize,
-            gpu: init.gpu,
+        let options: BackendOptions;
+        try {
+            options = checkInitializationOptions(params.initializationOptions, defaults);
+        } catch (error) {
+            throw toResponseError(error);
+        }
+        queue = new JobQueue(options.queueLimit, () => setStatus({}));
+        const engines = new EngineHost({
+            script: defaults.script,
+            cacheDir: options.cacheDir,
+            threads: options.threads,
+            contextSize: options.contextSize,
+            gpu: options.gpu,
             onProgress: (phase, reference, progress) => setStatus({state: phase, model: reference, progress})
         });
+        backend = {options, engines};
         return {capabilities: {}, serverInfo: {name: "power-sampling", version: "0.1.0"}};
     });
     connection.onInitialized(() => setStatus({state: "idle"}));
@@ -75,65 +86,76 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     connection.onRequest(statusRequest, () => status);
 
     /**
-     * A queued request: validated before it queues, cancelled by $/cancelRequest, and answered
-     * with a specific error code whatever fails.
+     * A queued request: checked before it queues, cancelled by $/cancelRequest (also one that
+     * arrived before the request was dispatched), and answered with a specific error code
+     * whatever fails. After a failure the status is idle again, with the error.
      */
-    const queued = <P, R>(validate: (raw: unknown) => P, job: (params: P, manager: ModelManager, handle: JobHandle) => Promise<R>) =>
+    const queued = <P, R>(check: (raw: unknown) => P, job: (params: P, engines: EngineHost, handle: JobHandle) => Promise<R>) =>
         async (raw: unknown, token: CancellationToken): Promise<R> => {
-            const manager = models;
-            if (!manager) throw new ResponseError(ERROR_CODES.internal, "the server is not initialized");
+            if (shuttingDown) throw new ResponseError(ERROR_CODES.invalidRequest, "the server is shutting down");
+            if (!backend || !queue) throw new ResponseError(ERROR_CODES.invalidRequest, "the server is not initialized");
+            const {engines} = backend;
             const cancel = new AbortController();
-            token.onCancellationRequested(() => cancel.abort());
+            if (token.isCancellationRequested) cancel.abort();
+            else token.onCancellationRequested(() => cancel.abort());
+            running.add(cancel);
             try {
-                const params = validate(raw);
-                return await queue.submit((handle) => job(params, manager, handle), cancel.signal);
+                const params = check(raw);
+                return await queue.submit(async (handle) => {
+                    try {
+                        return await job(params, engines, handle);
+                    } catch (error) {
+                        setStatus({state: "idle", running: null, progress: null, model: engines.reference, error: error instanceof CancelledError ? null : describe(error)});
+                        throw error;
+                    }
+                }, cancel.signal);
             } catch (error) {
                 throw toResponseError(error);
+            } finally {
+                running.delete(cancel);
             }
         };
 
-    connection.onRequest(solveRequest, queued(validateSolveParams, async (request, manager, {signal, queuedMs}) => {
+    connection.onRequest(solveRequest, queued(checkSolveRequest, async (request: SolveJob, engines, {signal, queuedMs}) => {
         setStatus({state: "running", running: request.jobId, error: null});
-        try {
-            const result = await runSolveJob(request, {
-                signal,
-                queuedMs,
-                progressIntervalMs,
-                acquireModel: async (reference, loadSignal) => {
-                    const acquired = await manager.acquire(reference, loadSignal);
-                    setStatus({state: "running", model: reference, progress: null, threads: acquired.model.threads,
-                        contextSize: acquired.model.contextSize, gpu: manager.gpu});
-                    return acquired;
-                },
-                onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, progress)
-            });
-            setStatus({state: "idle", running: null, error: null});
-            return result;
-        } catch (error) {
-            // A failed load leaves no model; anything else leaves the server ready.
-            setStatus({state: "idle", running: null, progress: null, model: manager.reference, error: describe(error)});
-            throw error;
-        }
+        const {model, loadMs} = await acquire(engines, request.model, signal);
+        setStatus({state: "running", model: request.model, progress: null, compute: model.compute, contextSize: model.contextSize});
+        const result = await engines.solve(request.prompt, request.mode, request.params, {
+            signal, queuedMs, loadMs,
+            progressIntervalMs: backend!.options.progressIntervalMs,
+            onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, {...progress, jobId: request.jobId})
+        });
+        setStatus({state: "idle", running: null, error: null});
+        return {...result, jobId: request.jobId};
     }));
 
-    connection.onRequest(loadModelRequest, queued(validateModelReference, async (reference, manager, {signal}) => {
-        try {
-            const {model, loadMs} = await manager.acquire(reference, signal);
-            setStatus({state: "idle", model: reference, progress: null, threads: model.threads, contextSize: model.contextSize, gpu: manager.gpu, error: null});
-            return {model: reference, contextSize: model.contextSize, loadMs};
-        } catch (error) {
-            setStatus({state: "idle", progress: null, model: manager.reference, error: describe(error)});
-            throw error instanceof InvalidInputError ? new ModelUnavailableError(error.message) : error;
-        }
+    connection.onRequest(loadModelRequest, queued(checkLoadModelRequest, async (reference: string, engines, {signal}) => {
+        const {model, loadMs} = await acquire(engines, reference, signal);
+        setStatus({state: "idle", model: reference, progress: null, compute: model.compute, contextSize: model.contextSize, error: null});
+        return {model: reference, contextSize: model.contextSize, loadMs};
     }));
 
     connection.onShutdown(async () => {
-        await models?.dispose();
+        shuttingDown = true;
+        for (const cancel of running) cancel.abort();
+        await queue?.idle();
+        await backend?.engines.dispose();
     });
 }
 
-function validateModelReference(raw: unknown): string {
-    return requireModelReference((raw as {model?: unknown} | null)?.model);
+/** Model failures become ModelUnavailable, whatever stage they came from. */
+async function acquire(engines: EngineHost, reference: string, signal: AbortSignal): ReturnType<EngineHost["acquire"]> {
+    try {
+        return await engines.acquire(reference, signal);
+    } catch (error) {
+        if (error instanceof InvalidInputError && !(error instanceof ModelUnavailableError)) throw new ModelUnavailableError(error.message);
+        throw error;
+    }
+}
+
+/** The model stage failed: missing, not GGUF, corrupt, not downloadable, or it crashed llama.cpp. */
+class ModelUnavailableError extends InvalidInputError {
+    override name = "ModelUnavailableError";
 }
 
 function exitWithProcess(pid: number): void {
@@ -147,7 +169,7 @@ function exitWithProcess(pid: number): void {
 }
 
 function describe(error: unknown): string {
-    return error instanceof Error ? error.message : String(error);
+    return error instanceof Error ? error.message.split("\n")[0]! : String(error);
 }
 
 /** Every failure answers with a specific code and a one-line message. */
@@ -155,8 +177,9 @@ function toResponseError(error: unknown): ResponseError<void> {
     if (error instanceof ResponseError) return error;
     if (error instanceof CancelledError) return new ResponseError(ERROR_CODES.cancelled, "the job was cancelled");
     if (error instanceof BusyError) return new ResponseError(ERROR_CODES.busy, error.message);
-    if (error instanceof ModelUnavailableError) return new ResponseError(ERROR_CODES.modelUnavailable, error.message);
-    if (error instanceof InvalidInputError) return new ResponseError(ERROR_CODES.invalidParams, error.message);
+    if (error instanceof ModelUnavailableError || error instanceof CorruptModelError || error instanceof EngineCrashedError)
+        return new ResponseError(ERROR_CODES.modelUnavailable, describe(error));
+    if (error instanceof InvalidInputError) return new ResponseError(ERROR_CODES.invalidParams, describe(error));
     console.error(error);
-    return new ResponseError(ERROR_CODES.internal, `internal error: ${describe(error).split("\n")[0]}`);
+    return new ResponseError(ERROR_CODES.internal, `internal error: ${describe(error)}`);
 }

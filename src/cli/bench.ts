@@ -9,7 +9,7 @@
  */
 import {ReferenceLanguageModel} from "../llama/reference.js";
 import type {LanguageModel} from "../sampling/model.js";
-import {resolveParams, type SamplingParams} from "../sampling/params.js";
+import {resolveParams, type SamplingParams} from "../protocol/params.js";
 import {sample} from "../sampling/run.js";
 import {writeShapeModel} from "../testmodels/shapes.js";
 import {cachedFile} from "./cache.js";

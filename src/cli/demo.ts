@@ -3,7 +3,7 @@
  * temperature and power sampling with the same seed, next to the exact answers.
  */
 import {enumerateCompletions, powerDistribution, temperedDistribution, type Distribution} from "../sampling/exact.js";
-import {resolveParams, type Method} from "../sampling/params.js";
+import {resolveParams, type Method} from "../protocol/params.js";
 import {solve} from "../llama/solve.js";
 import {markovNextTokenDistribution} from "../testmodels/markov-exact.js";
 import {MARKOV_EOS, markovVocabulary, PIVOTAL_CHAIN} from "../testmodels/markov.js";
@@ -42,7 +42,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         const runs: [Method, string, number][] = [["standard", "standard (temperature 1)", 0], ["low-temperature", `low temperature (1/${ALPHA})`, 0], ["power", "power sampling (MH)", 100]];
         for (const [method, label, mcmcSteps] of runs) {
             const params = resolveParams({method, alpha: ALPHA, blockSize: MAX_TOKENS, maxTokens: MAX_TOKENS, mcmcSteps, samples, seed});
-            const result = await solve(model, model.tokenize(""), params, {signal});
+            const result = await solve(model, "", "raw", params, {signal});
             const shareB = result.samples.filter((s) => s.text.startsWith("B")).length / samples;
             const exactB = [...exact[method]!].filter(([key]) => key.startsWith(`${B_ID},`)).reduce((sum, [, p]) => sum + p, 0);
             const meanLogP = result.samples.reduce((sum, s) => sum + s.logProb, 0) / samples;

@@ -5,14 +5,14 @@
 import {readFile} from "node:fs/promises";
 import {parseArgs, type ParseArgsConfig} from "node:util";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
-import {METHODS, resolveParams} from "../sampling/params.js";
+import {METHODS, type NumericParamName, PARAMETERS, PROMPT_MODES, resolveParams, resolvePromptMode} from "../protocol/params.js";
 import {writeMarkovModel, parseMarkovSpec} from "../testmodels/markov.js";
 import {SHAPES, type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
 import {parseChoice, parseNumber} from "./args.js";
 import {builtinModelPath, defaultCacheDir} from "./cache.js";
 import {runDemo} from "./demo.js";
 import {toJson, toReadable} from "./output.js";
-import {ProgressBar} from "./progress.js";
+import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {runBench} from "./bench.js";
 import {withModel} from "./session.js";
 import {solve} from "../llama/solve.js";
@@ -21,11 +21,18 @@ const USAGE = `usage:
   power-sampling solve [options] PROMPT      PROMPT "-" reads stdin; "" starts right after BOS
       --model PATH          GGUF model (default: the built-in pivotal-chain demo model)
       --method M            ${METHODS.join(" | ")} (default power)
+      --mode M              ${PROMPT_MODES.join(" | ")}: how PROMPT becomes the model's prompt (default raw)
       --alpha A             target p^A, proposal temperature 1/A (default 4)
+      --max-tokens T        most generated tokens (default 1024)
+      --samples K           K independent samples, drawn in step: chains, or whole SMC runs (default 1)
+    power (Metropolis-Hastings):
       --block-size B        tokens per block (default 192)
       --mcmc-steps N        MH steps per block (default 10)
-      --max-tokens T        most generated tokens (default 1024)
-      --samples K           K independent samples, drawn in step (default 1)
+    smc (Power-SMC):
+      --particles N         particles per run, decoded as one batch (default 16)
+      --resample-interval R tokens between effective-sample-size checks (default 16)
+      --ess-threshold X     resample when ESS < X * particles (default 0.5)
+      --alpha-ramp T        ramp alpha up from 1 over the first T tokens, exactly (default 0: none)
       --seed S              reproducible runs (default random, printed)
       --threads N           CPU threads (default: physical cores)
       --json                one JSON object on stdout
@@ -44,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
         case "make-test-model": return makeTestModelCommand(rest);
         case "bench": return benchCommand(rest);
         case "serve": return serveCommand(rest);
+        case "engine": return engineCommand();
         case undefined:
         case "help":
         case "--help":
@@ -55,31 +63,33 @@ async function main(argv: string[]): Promise<void> {
     }
 }
 
+/** Each sampling parameter's flag; the rest are the field's name in kebab case. */
+const FLAGS: Partial<Record<NumericParamName, string>> = {alphaRampTokens: "alpha-ramp"};
+
+function flagOf(field: string): string {
+    return FLAGS[field as NumericParamName] ?? field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 async function solveCommand(argv: string[]): Promise<void> {
+    const numeric = Object.fromEntries(Object.keys(PARAMETERS).map((field) => [flagOf(field), {type: "string"} as const]));
     const {values, positionals} = parse(argv, {
-        model: {type: "string"}, method: {type: "string"}, alpha: {type: "string"},
-        "block-size": {type: "string"}, "mcmc-steps": {type: "string"}, "max-tokens": {type: "string"},
-        samples: {type: "string"}, seed: {type: "string"}, threads: {type: "string"},
+        ...numeric, model: {type: "string"}, method: {type: "string"}, mode: {type: "string"}, threads: {type: "string"},
         json: {type: "boolean"}, "cache-dir": {type: "string"}
     });
     if (positionals.length !== 1) throw new InvalidInputError(`solve takes one PROMPT argument, got ${positionals.length}`);
-    const params = withFlagNames(() => resolveParams({
-        method: parseChoice("method", values.method, METHODS),
-        alpha: parseNumber("alpha", values.alpha),
-        blockSize: parseNumber("block-size", values["block-size"]),
-        mcmcSteps: parseNumber("mcmc-steps", values["mcmc-steps"]),
-        maxTokens: parseNumber("max-tokens", values["max-tokens"]),
-        samples: parseNumber("samples", values.samples),
-        seed: parseNumber("seed", values.seed)
-    }));
+    const given = values as Record<string, string | undefined>;
+    const params = resolveParams({
+        method: values.method,
+        ...Object.fromEntries(Object.keys(PARAMETERS).map((field) => [field, parseNumber(flagOf(field), given[flagOf(field)])]))
+    }, (field) => `--${flagOf(field)}`);
+    const mode = resolvePromptMode(values.mode, "--mode");
     const threads = parseThreads(values.threads);
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
     const modelPath = values.model ?? await builtinModelPath(values["cache-dir"] ?? defaultCacheDir());
     const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
-        const bar = new ProgressBar(params.method === "power" ? params.mcmcSteps : 0);
+        const bar = new ProgressBar();
         try {
-            const solved = await solve(model, model.tokenize(prompt), params, {signal, onProgress: (p) => bar.update(p)});
-            return {...solved, stats: {...solved.stats, loadMs}};
+            return await solve(model, prompt, mode, params, {signal, loadMs, progressIntervalMs: REDRAW_EVERY_MS, onProgress: (p) => bar.update(p)});
         } finally {
             bar.finish();
         }
@@ -126,11 +136,20 @@ async function serveCommand(argv: string[]): Promise<void> {
     if (!values.stdio) throw new InvalidInputError("serve needs --stdio (the only transport)");
     const {startStdioServer} = await import("../backend/server.js");
     const connection = startStdioServer({
+        script: process.argv[1]!,
         cacheDir: values["cache-dir"] ?? defaultCacheDir(),
         threads: parseThreads(values.threads),
         clientProcessId: parseNumber("clientProcessId", values.clientProcessId)
     });
     await new Promise<void>((resolve) => connection.onExit(resolve));
+}
+
+/** The backend's engine process (internal): started by `serve` over an IPC channel. */
+async function engineCommand(): Promise<void> {
+    if (!process.send) throw new InvalidInputError("engine is started by the backend (serve), not by hand");
+    const {runEngine} = await import("../backend/engine.js");
+    runEngine();
+    await new Promise<never>(() => {});
 }
 
 async function benchCommand(argv: string[]): Promise<void> {
@@ -162,17 +181,6 @@ function parse<T extends ParseArgsConfig["options"] & {}>(args: string[], option
         return parseArgs({args: joined, options, allowPositionals: true, strict: true});
     } catch (error) {
         throw new InvalidInputError((error as Error).message.split("\n")[0]!);
-    }
-}
-
-/** Parameter errors name the flag the user typed (--block-size), not the field (blockSize). */
-function withFlagNames<T>(body: () => T): T {
-    try {
-        return body();
-    } catch (error) {
-        if (!(error instanceof InvalidInputError)) throw error;
-        throw new InvalidInputError(error.message.replace(/^([a-z][A-Za-z]*) must/, (_, name: string) =>
-            `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must`));
     }
 }
 

@@ -1,21 +1,12 @@
 /** How a solve result is shown: readable text for people, one JSON object for scripts. */
-import type {SolveResult} from "../llama/solve.js";
+import type {SolveResult} from "../protocol/results.js";
 
-export interface CliSolveResult extends SolveResult {
-    readonly stats: SolveResult["stats"] & {readonly loadMs: number};
+/** The documented JSON shape: the backend's result, as the command line prints it. */
+export function toJson(result: SolveResult): string {
+    return JSON.stringify(result, null, 2);
 }
 
-/** The documented JSON shape; internal fields (changed positions) stay out. */
-export function toJson(result: CliSolveResult): string {
-    return JSON.stringify({
-        method: result.method,
-        params: result.params,
-        samples: result.samples.map(({text, tokens, finishReason, logProb, tokenCount}) => ({text, tokens, finishReason, logProb, tokenCount})),
-        stats: result.stats
-    }, null, 2);
-}
-
-export function toReadable(result: CliSolveResult): string {
+export function toReadable(result: SolveResult): string {
     const lines: string[] = [];
     const count = result.samples.length;
     result.samples.forEach((s, i) => {
@@ -28,9 +19,11 @@ export function toReadable(result: CliSolveResult): string {
     const {stats, params} = result;
     const generated = result.samples.reduce((sum, s) => sum + s.tokenCount, 0);
     const method = result.method === "power" ? `power α=${params.alpha}, block ${params.blockSize}, ${params.mcmcSteps} steps`
+        : result.method === "smc" ? `smc α=${params.alpha}, ${params.particles} particles`
         : result.method === "low-temperature" ? `low temperature ${(1 / params.alpha).toFixed(3)}` : result.method;
     const cost = generated > 0 ? ` (${(stats.proposedTokens / generated).toFixed(1)}x the ${generated} kept)` : "";
     const mcmc = stats.acceptanceRate === null ? "" : ` · ${stats.mcmcSteps} MCMC steps, ${(100 * stats.acceptanceRate).toFixed(0)}% accepted`;
-    lines.push(`${method} · seed ${params.seed} · ${stats.proposedTokens} tokens drawn${cost}${mcmc} · ${(stats.wallMs / 1000).toFixed(2)} s (load ${(stats.loadMs / 1000).toFixed(2)} s)`);
+    const smc = result.method === "smc" ? ` · ${stats.resamplings} resamplings` : "";
+    lines.push(`${method} · seed ${params.seed} · ${stats.proposedTokens} tokens drawn${cost}${mcmc}${smc} · ${(stats.wallMs / 1000).toFixed(2)} s (load ${(stats.loadMs / 1000).toFixed(2)} s)`);
     return lines.join("\n");
 }

@@ -1,28 +1,35 @@
 /** A one-line progress bar on stderr for long runs; silent when stderr is not a terminal. */
-import type {SamplingProgress} from "../sampling/run.js";
+import type {SolveProgress} from "../protocol/results.js";
 
 const SHOW_AFTER_MS = 500;
-const REDRAW_EVERY_MS = 100;
+/** How often the bar is redrawn, and so how often a run reports its progress. */
+export const REDRAW_EVERY_MS = 100;
 const WIDTH = 24;
 
 export class ProgressBar {
     private readonly start = performance.now();
-    private lastDraw = 0;
     private shown = false;
 
-    constructor(private readonly mcmcStepsPerBlock: number, private readonly stream: NodeJS.WriteStream = process.stderr) {}
+    constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
-    update(progress: SamplingProgress): void {
+    update(progress: SolveProgress): void {
         const now = performance.now();
-        if (!this.stream.isTTY || now - this.start < SHOW_AFTER_MS || now - this.lastDraw < REDRAW_EVERY_MS) return;
-        this.lastDraw = now;
+        if (!this.stream.isTTY || now - this.start < SHOW_AFTER_MS) return;
         this.shown = true;
-        const stepsPerBlock = this.mcmcStepsPerBlock + 1;
-        const done = progress.blocks === 0 ? 0 : ((progress.block - 1) * stepsPerBlock + progress.mcmcStep) / (progress.blocks * stepsPerBlock);
-        const filled = Math.round(done * WIDTH);
-        const parts = [`block ${progress.block}/${progress.blocks}`];
-        if (this.mcmcStepsPerBlock > 0) parts.push(`step ${progress.mcmcStep}/${this.mcmcStepsPerBlock}`);
-        if (progress.mcmcSteps > 0) parts.push(`accepted ${Math.round(100 * progress.acceptedSteps / progress.mcmcSteps)}%`);
+        const filled = Math.round(progress.fraction * WIDTH);
+        const parts: string[] = [];
+        if (progress.power) {
+            const {block, blocks, mcmcStep, mcmcSteps, acceptanceRate} = progress.power;
+            parts.push(`block ${block}/${blocks}`);
+            if (mcmcSteps > 0) parts.push(`step ${mcmcStep}/${mcmcSteps}`);
+            if (acceptanceRate !== null) parts.push(`accepted ${Math.round(100 * acceptanceRate)}%`);
+        }
+        if (progress.smc) {
+            const {token, maxTokens, ess, particles, resamplings} = progress.smc;
+            parts.push(`token ${token}/${maxTokens}`);
+            if (ess !== null) parts.push(`ESS ${ess.toFixed(1)}/${particles}`);
+            parts.push(`${resamplings} resamplings`);
+        }
         parts.push(`${progress.proposedTokens} tokens`, `${((now - this.start) / 1000).toFixed(1)} s`);
         this.stream.write(`\r[${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${parts.join(" · ")}\x1b[K`);
     }

@@ -6,8 +6,8 @@ import * as vscode from "vscode";
 import {CloseAction, ErrorAction, LanguageClient, ResponseError, TransportKind, type ServerOptions} from "vscode-languageclient/node";
 import {
     type BackendStatus, ERROR_CODES, type InitializationOptions, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION,
-    type ProgressParams, SOLVE_REQUEST, type SolveParams, type SolveResult, STATUS
-} from "../backend/protocol.js";
+    type ProgressNotification, SOLVE_REQUEST, type SolveRequest, type SolveResponse, STATUS
+} from "../protocol/backend.js";
 import type {Settings} from "./settings.js";
 
 export type ClientState = BackendStatus | {readonly state: "stopped" | "crashed"; readonly error: string | null};
@@ -24,21 +24,21 @@ export class BackendRequestError extends Error {
 export class BackendClient implements vscode.Disposable {
     private client?: LanguageClient;
     private starting?: Promise<LanguageClient>;
-    private readonly progressListeners = new Map<string, (progress: ProgressParams) => void>();
+    private readonly progressListeners = new Map<string, (progress: ProgressNotification) => void>();
     private readonly stateEmitter = new vscode.EventEmitter<ClientState>();
     readonly onState = this.stateEmitter.event;
 
     constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {}
 
     /** Solves; `onProgress` sees this job's progress notifications. */
-    async solve(params: SolveParams & {jobId: string}, token: vscode.CancellationToken,
-        onProgress: (progress: ProgressParams) => void, settings: Settings): Promise<SolveResult> {
+    async solve(request: SolveRequest & {jobId: string}, token: vscode.CancellationToken,
+        onProgress: (progress: ProgressNotification) => void, settings: Settings): Promise<SolveResponse> {
         const client = await this.ensureStarted(settings);
-        this.progressListeners.set(params.jobId, onProgress);
+        this.progressListeners.set(request.jobId, onProgress);
         try {
-            return await this.request(() => client.sendRequest<SolveResult>(SOLVE_REQUEST, params, token));
+            return await this.request(() => client.sendRequest<SolveResponse>(SOLVE_REQUEST, request, token));
         } finally {
-            this.progressListeners.delete(params.jobId);
+            this.progressListeners.delete(request.jobId);
         }
     }
 
@@ -48,8 +48,8 @@ export class BackendClient implements vscode.Disposable {
         return this.request(() => client.sendRequest<LoadModelResult>(LOAD_MODEL_REQUEST, {model}, token));
     }
 
-    /** Stops the process; the next request starts a new one (used when process settings change). */
-    async restartLater(): Promise<void> {
+    /** Stops the process; the next request starts a new one (used when process settings change, and on deactivation). */
+    async stop(): Promise<void> {
         const client = this.client;
         this.client = undefined;
         this.starting = undefined;
@@ -60,7 +60,7 @@ export class BackendClient implements vscode.Disposable {
     }
 
     dispose(): void {
-        void this.restartLater();
+        void this.stop();
         this.stateEmitter.dispose();
     }
 
@@ -87,7 +87,7 @@ export class BackendClient implements vscode.Disposable {
     }
 
     private async start(settings: Settings): Promise<LanguageClient> {
-        this.stateEmitter.fire({state: "starting", model: null, progress: null, gpu: "cpu", threads: null, contextSize: null, queueLength: 0, running: null, error: null});
+        this.stateEmitter.fire({state: "starting", model: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null});
         const serverModule = this.context.asAbsolutePath("dist/cli.js");
         const server = {module: serverModule, args: ["serve", "--stdio"], transport: TransportKind.stdio};
         const serverOptions: ServerOptions = {run: server, debug: server};
@@ -109,7 +109,7 @@ export class BackendClient implements vscode.Disposable {
                 }
             }
         });
-        client.onNotification(PROGRESS_NOTIFICATION, (progress: ProgressParams) => this.progressListeners.get(progress.jobId)?.(progress));
+        client.onNotification(PROGRESS_NOTIFICATION, (progress: ProgressNotification) => this.progressListeners.get(progress.jobId)?.(progress));
         client.onNotification(STATUS, (status: BackendStatus) => this.stateEmitter.fire(status));
         await client.start();
         return client;

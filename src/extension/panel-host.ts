@@ -4,9 +4,10 @@
  */
 import {randomBytes} from "node:crypto";
 import * as vscode from "vscode";
-import type {ProgressParams, SolvedAlternative, SolveResult} from "../backend/protocol.js";
-import type {Method} from "../sampling/params.js";
-import type {AlternativeAction, FromPanel, RunInfo, ToPanel} from "../webview/messages.js";
+import type {ProgressNotification} from "../protocol/backend.js";
+import type {Method} from "../protocol/params.js";
+import type {SolvedSample, SolveResult} from "../protocol/results.js";
+import type {AlternativeAction, FromPanel, RunInfo, ToPanel} from "../protocol/panel.js";
 
 export const PANEL_VIEW_TYPE = "powerSampling.panel";
 const DIFF_SCHEME = "power-sampling-diff";
@@ -25,7 +26,9 @@ interface StoredRun {
     result?: SolveResult;
 }
 
-export type ExecuteRun = (token: vscode.CancellationToken, onProgress: (progress: ProgressParams) => void) => Promise<SolveResult>;
+export type ExecuteRun = (token: vscode.CancellationToken, onProgress: (progress: ProgressNotification) => void) => Promise<SolveResult>;
+
+export type RerunHandler = (problem: {readonly info: RunInfo; readonly target: EditTarget | null}, method: Method) => void;
 
 export class PanelHost implements vscode.Disposable {
     private panel?: vscode.WebviewPanel;
@@ -37,9 +40,9 @@ export class PanelHost implements vscode.Disposable {
     private readonly disposables: vscode.Disposable[] = [];
     /** The problem shown in the panel, re-run by the compare buttons. */
     private lastProblem?: {readonly info: RunInfo; readonly target: EditTarget | null};
+    private rerun: RerunHandler = () => {};
 
-    constructor(private readonly context: vscode.ExtensionContext,
-        private readonly rerun: (problem: {info: RunInfo; target: EditTarget | null}, method: Method) => void) {
+    constructor(private readonly context: vscode.ExtensionContext) {
         for (const run of context.workspaceState.get<StoredRun[]>(RUNS_KEY, [])) this.runs.set(run.info.runId, run);
         this.disposables.push(
             vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, {provideTextDocumentContent: (uri) => this.diffContents.get(uri.path) ?? ""}),
@@ -60,10 +63,15 @@ export class PanelHost implements vscode.Disposable {
         return this.cancels.size > 0;
     }
 
-    /** Opens the panel at once and streams the run into it. */
-    async startRun(info: RunInfo, target: EditTarget | null, execute: ExecuteRun): Promise<SolveResult | undefined> {
+    /** What the panel's compare buttons do: run the shown problem with another method. */
+    onRerun(handler: RerunHandler): void {
+        this.rerun = handler;
+    }
+
+    /** Opens the panel at once and streams the run into it; a comparison runs beside the shown problem. */
+    async startRun(info: RunInfo, target: EditTarget | null, comparison: boolean, execute: ExecuteRun): Promise<SolveResult | undefined> {
         this.reveal();
-        if (info.method === "power" || !this.lastProblem) this.lastProblem = {info, target};
+        if (!comparison || !this.lastProblem) this.lastProblem = {info, target};
         const run: StoredRun = {info, target};
         this.runs.set(info.runId, run);
         this.post({type: "runStarted", run: info});
@@ -144,7 +152,7 @@ export class PanelHost implements vscode.Disposable {
 
     private async act(action: AlternativeAction, runId: string, index: number): Promise<void> {
         const run = this.runs.get(runId);
-        const alternative = run?.result?.alternatives[index];
+        const alternative = run?.result?.samples[index];
         if (!run || !alternative) throw new Error("that result is no longer available; run the command again");
         const text = insertedText(alternative, run.info.mode);
         switch (action) {
@@ -223,6 +231,6 @@ export class PanelHost implements vscode.Disposable {
 }
 
 /** Code mode inserts the code answer; other modes the whole text. */
-function insertedText(alternative: SolvedAlternative, mode: RunInfo["mode"]): string {
+function insertedText(alternative: SolvedSample, mode: RunInfo["mode"]): string {
     return mode === "code" ? (alternative.finalAnswer ?? alternative.text) : alternative.text;
 }

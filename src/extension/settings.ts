@@ -1,29 +1,31 @@
 /**
- * The extension's settings (powerSampling.*), validated with messages that name the setting.
- * No vscode import: the checks are unit-tested against package.json's declared defaults.
+ * The extension's settings (powerSampling.*), checked with messages that name the setting. The
+ * sampling parameters go through the protocol's one check (the backend runs the same one on
+ * what it receives). No vscode import: the checks are unit-tested against package.json.
  */
-import {METHODS, type Method} from "../sampling/params.js";
-import {PROMPT_MODES, type PromptMode} from "../backend/protocol.js";
-
-export const GPU_CHOICES = ["auto", "cpu", "cuda", "vulkan", "metal"] as const;
+import {GPU_CHOICES, type GpuChoice} from "../protocol/backend.js";
+import {InvalidInputError} from "../protocol/errors.js";
+import {PARAMETERS, PROMPT_MODES, type PromptMode, resolveParams, type SamplingParams, show} from "../protocol/params.js";
 
 export interface Settings {
     readonly model: string;
-    readonly method: Method;
-    readonly alpha: number;
-    readonly blockSize: number;
-    readonly mcmcSteps: number;
-    readonly maxTokens: number;
-    readonly alternatives: number;
+    /** From the method and every numeric parameter's setting; a fresh seed each time they are read. */
+    readonly params: SamplingParams;
     readonly promptMode: PromptMode;
     /** 0: as large as prompt + maxTokens needs, up to the model's trained context. */
     readonly contextSize: number;
-    /** 0: the physical core count. */
+    /** 0: chosen for the machine. */
     readonly threads: number;
-    readonly gpu: (typeof GPU_CHOICES)[number];
+    readonly gpu: GpuChoice;
     /** "": the extension's global storage. */
     readonly modelCacheFolder: string;
 }
+
+/** The panel shows alternatives as cards: more than this is a benchmark, which the command line runs. */
+export const MAX_SETTINGS_SAMPLES = 64;
+
+/** The sampling parameters a user sets (the seed is fresh for every run). */
+export const SAMPLING_SETTINGS = (Object.keys(PARAMETERS) as (keyof typeof PARAMETERS)[]).filter((name) => name !== "seed");
 
 export class SettingsError extends Error {
     override name = "SettingsError";
@@ -37,30 +39,32 @@ export function parseSettings(get: (key: string) => unknown): Settings {
     const integer = (key: string, min: number) => {
         const value = get(key);
         if (typeof value !== "number" || !Number.isInteger(value) || value < min)
-            throw new SettingsError(`powerSampling.${key} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+            throw new SettingsError(`powerSampling.${key} must be an integer >= ${min}, got ${show(value)}`);
         return value;
     };
     const choice = <T extends string>(key: string, choices: readonly T[]) => {
         const value = get(key);
-        if (!choices.includes(value as T)) throw new SettingsError(`powerSampling.${key} must be one of ${choices.join(", ")}, got ${JSON.stringify(value)}`);
+        if (!choices.includes(value as T)) throw new SettingsError(`powerSampling.${key} must be one of ${choices.join(", ")}, got ${show(value)}`);
         return value as T;
     };
     const text = (key: string) => {
         const value = get(key) ?? "";
-        if (typeof value !== "string") throw new SettingsError(`powerSampling.${key} must be a string, got ${JSON.stringify(value)}`);
+        if (typeof value !== "string") throw new SettingsError(`powerSampling.${key} must be a string, got ${show(value)}`);
         return value.trim();
     };
-    const alpha = get("alpha");
-    if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha < 1)
-        throw new SettingsError(`powerSampling.alpha must be a number >= 1, got ${JSON.stringify(alpha)}`);
+    let params: SamplingParams;
+    try {
+        params = resolveParams({method: get("method"), ...Object.fromEntries(SAMPLING_SETTINGS.map((name) => [name, get(name)]))},
+            (name) => `powerSampling.${name}`);
+    } catch (error) {
+        if (error instanceof InvalidInputError) throw new SettingsError(error.message);
+        throw error;
+    }
+    if (params.samples > MAX_SETTINGS_SAMPLES)
+        throw new SettingsError(`powerSampling.samples must be at most ${MAX_SETTINGS_SAMPLES} in the editor, got ${params.samples}; the command line takes more`);
     return {
         model: text("model"),
-        method: choice("method", METHODS),
-        alpha,
-        blockSize: integer("blockSize", 1),
-        mcmcSteps: integer("mcmcSteps", 0),
-        maxTokens: integer("maxTokens", 1),
-        alternatives: integer("alternatives", 1),
+        params,
         promptMode: choice("promptMode", PROMPT_MODES),
         contextSize: integer("contextSize", 0),
         threads: integer("threads", 0),

@@ -1,6 +1,6 @@
 /** The status bar item: the backend's state at a glance; a click opens the log. */
 import * as vscode from "vscode";
-import type {ProgressParams} from "../backend/protocol.js";
+import type {ComputeInfo, ProgressNotification} from "../protocol/backend.js";
 import type {ClientState} from "./backend-client.js";
 import {modelName} from "./names.js";
 
@@ -20,11 +20,12 @@ export class StatusBar implements vscode.Disposable {
         this.render();
     }
 
-    /** While a job runs: block, step and acceptance so far. */
-    progress(progress: ProgressParams): void {
-        const acceptance = progress.acceptanceRate === null ? "" : ` · ${Math.round(100 * progress.acceptanceRate)}% accepted`;
-        const step = progress.mcmcStepsPerBlock > 0 ? ` step ${progress.mcmcStep}/${progress.mcmcStepsPerBlock}` : "";
-        this.show("$(loading~spin)", `block ${progress.block}/${progress.blocks}${step}${acceptance}`, `${progress.proposedTokens} tokens proposed`);
+    /** While a job runs: how far it is, and the method's own figure (MH acceptance, SMC effective sample size). */
+    progress(progress: ProgressNotification): void {
+        const parts = [`${Math.round(100 * progress.fraction)}%`];
+        if (progress.power?.acceptanceRate != null) parts.push(`${Math.round(100 * progress.power.acceptanceRate)}% accepted`);
+        if (progress.smc?.ess != null) parts.push(`ESS ${progress.smc.ess.toFixed(1)}/${progress.smc.particles}`);
+        this.show("$(loading~spin)", parts.join(" · "), `${progress.proposedTokens} tokens drawn`);
     }
 
     dispose(): void {
@@ -39,14 +40,13 @@ export class StatusBar implements vscode.Disposable {
             case "starting": return this.show("$(sync~spin)", "starting", "Starting the backend process");
             case "downloading": return this.show("$(cloud-download)", `downloading ${percent(s.progress)}`, `Downloading ${s.model}`);
             case "loading": return this.show("$(sync~spin)", `loading ${percent(s.progress)}`, `Loading ${s.model}`);
-            case "running": return this.show("$(loading~spin)", "running", `${modelName(s.model)} on ${s.gpu}`);
+            case "running": return this.show("$(loading~spin)", "running", `${modelName(s.model)} on ${computeLabel(s.compute)}`);
             case "idle": {
-                const name = s.model ? `${modelName(s.model)} · ${s.gpu === "cpu" ? "CPU" : s.gpu.toUpperCase()}` : "ready";
-                const tooltip = s.error ? `Last error: ${s.error}` : s.model ? `${s.model}\n${s.threads} threads, context ${s.contextSize}` : "No model loaded yet";
+                const name = s.model ? `${modelName(s.model)} · ${computeLabel(s.compute)}` : "ready";
+                const tooltip = s.error ? `Last error: ${s.error}` : s.model ? `${s.model}\n${computeDetail(s.compute)}, context ${s.contextSize}` : "No model loaded yet";
                 return this.show(s.error ? "$(warning)" : "$(check)", name, tooltip);
             }
             case "crashed":
-            case "error":
                 this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
                 return this.show("$(error)", "error", s.error ?? "The backend failed");
         }
@@ -61,4 +61,16 @@ export class StatusBar implements vscode.Disposable {
 
 function percent(progress: number | null): string {
     return progress === null ? "" : `${Math.round(100 * progress)}%`;
+}
+
+function computeLabel(compute: ComputeInfo | null): string {
+    return !compute || compute.gpu === "cpu" ? "CPU" : compute.gpu.toUpperCase();
+}
+
+/** What runs, and why the CPU when a GPU was asked for. */
+function computeDetail(compute: ComputeInfo | null): string {
+    if (!compute) return "not loaded";
+    if (compute.gpu === "cpu") return `CPU, ${compute.threads} threads${compute.fallbackReason ? ` (${compute.fallbackReason})` : ""}`;
+    const layers = compute.offloadedLayers !== null ? `, ${compute.offloadedLayers}/${compute.totalLayers} layers offloaded` : "";
+    return `${compute.devices.join(", ") || compute.gpu}${layers}`;
 }

@@ -5,6 +5,7 @@
  * token's log p and log q come from the logits of that one decode (see internals.ts).
  */
 import type {LlamaContext, LlamaContextSequence, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
+import {CorruptModelError} from "../protocol/errors.js";
 import {throwIfCancelled} from "../sampling/errors.js";
 import type {Continuation, ContinueRequest, DrawOptions, SequenceBatch, Token} from "../sampling/model.js";
 import {checkInternals, copyPrefix, evaluateThenSample, TokenSamplerPool} from "./internals.js";
@@ -30,6 +31,14 @@ interface PendingCall {
     readonly reject: (error: unknown) => void;
 }
 
+/** A copy() waiting for the moment between two steps. */
+interface PendingCopy {
+    readonly from: number;
+    readonly to: number;
+    readonly resolve: () => void;
+    readonly reject: (error: unknown) => void;
+}
+
 interface ActiveRequest {
     slot: SequenceSlot;
     readonly request: ContinueRequest;
@@ -46,6 +55,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
     private readonly slotOf: number[];
     /** Calls that arrived since the last step began. */
     private arrived: PendingCall[] = [];
+    private copies: PendingCopy[] = [];
     private drawing: ActiveRequest[] = [];
     private driving = false;
     private promptShared = false;
@@ -75,6 +85,14 @@ export class LlamaSequenceBatch implements SequenceBatch {
         });
     }
 
+    /** Runs between two steps, so no decode is in flight on either sequence. */
+    copy(from: number, to: number): Promise<void> {
+        return new Promise((resolve, reject) => {
+            this.copies.push({from, to, resolve, reject});
+            if (!this.driving) void this.drive();
+        });
+    }
+
     async dispose(): Promise<void> {
         this.samplers.dispose();
         await Promise.all(this.contexts.map((context) => context.dispose()));
@@ -88,18 +106,43 @@ export class LlamaSequenceBatch implements SequenceBatch {
                 // Callers resolved by the last step post their next requests in microtasks;
                 // one macrotask later they have all arrived, so the batch stays full.
                 await new Promise((resolve) => setImmediate(resolve));
+                await this.runCopies();
                 await this.admitArrivals();
                 if (this.drawing.length === 0) break;
                 await this.step();
             }
         } catch (error) {
             for (const call of new Set([...this.arrived, ...this.drawing.map((item) => item.call)])) call.reject(error);
+            for (const copy of this.copies) copy.reject(error);
             this.arrived = [];
             this.drawing = [];
+            this.copies = [];
         } finally {
             this.driving = false;
         }
-        if (this.arrived.length > 0) void this.drive();
+        if (this.arrived.length > 0 || this.copies.length > 0) void this.drive();
+    }
+
+    /**
+     * Within a context a copy is a cache copy (well under a millisecond); across contexts the
+     * target forgets what it held and re-evaluates the prefix when next continued.
+     */
+    private async runCopies(): Promise<void> {
+        // Left in this.copies until done, so that a failure rejects the rest (see drive).
+        while (this.copies.length > 0) {
+            const {from, to, resolve} = this.copies[0]!;
+            const source = this.slots[this.slotOf[from]!]!;
+            const target = this.slots[this.slotOf[to]!]!;
+            if (source.sequence.context === target.sequence.context) {
+                await copyPrefix(target.sequence, source.sequence, source.held.length);
+                target.held.splice(0, target.held.length, ...source.held);
+            } else {
+                await target.sequence.eraseContextTokenRanges([{start: 0, end: target.sequence.nextTokenIndex}]);
+                target.held.length = 0;
+            }
+            this.copies.shift();
+            resolve();
+        }
     }
 
     /**
@@ -195,11 +238,14 @@ export class LlamaSequenceBatch implements SequenceBatch {
     }
 
     private async drawNext(item: ActiveRequest): Promise<void> {
-        const {temperature, random} = item.call.options;
+        const {temperature} = item.call.options;
         const {slot, result} = item;
-        const seed = random.uint32();
+        const seed = item.request.random.uint32();
         const draw = await evaluateThenSample(slot.sequence, item.feed,
             (context, batchLogitIndex) => this.samplers.draw(context, batchLogitIndex, temperature, seed));
+        // NaN weights give NaN logits; a sampler that goes on would return NaN weights and log p.
+        if (Number.isNaN(draw.logP) || Number.isNaN(draw.logQ))
+            throw new CorruptModelError("model is corrupt: its output is not a number (NaN logits); the weights are damaged");
         slot.held.push(...item.feed);
         item.feed = [draw.token];
         result.tokens.push(draw.token);

@@ -1,7 +1,8 @@
 /** The LanguageModel of the samplers, backed by a node-llama-cpp model. */
+import os from "node:os";
 import type {Llama, LlamaContext, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
-import {InvalidInputError} from "../sampling/errors.js";
-import type {LanguageModel, SequenceBatch, Token} from "../sampling/model.js";
+import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
+import type {LanguageModel, OpenBatchOptions, SequenceBatch, Token} from "../sampling/model.js";
 import {LlamaSequenceBatch} from "./batch.js";
 import {loadGgufModel, type LoadOptions, physicalCoreCount} from "./runtime.js";
 
@@ -26,12 +27,14 @@ const MAX_SEQUENCES_PER_CONTEXT = 256;
 
 export class LlamaLanguageModel implements LanguageModel {
     readonly threads: number;
+    readonly shape: ModelShape;
     private readonly contextLimit?: number;
 
     constructor(readonly model: LlamaModel, options: LlamaLanguageModelOptions = {}) {
         this.contextLimit = options.contextSize;
         if (model.tokens.eos == null && model.tokens.eot == null) throw new InvalidInputError("the model has no end-of-sequence token");
         this.threads = options.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : physicalCoreCount());
+        this.shape = modelShape(model);
     }
 
     static async load(llama: Llama, modelPath: string, options: LlamaLanguageModelOptions & LoadOptions = {}): Promise<LlamaLanguageModel> {
@@ -75,30 +78,122 @@ export class LlamaLanguageModel implements LanguageModel {
         });
     }
 
-    async openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch> {
-        const needed = prompt.length + maxTokens;
-        if (prompt.length >= this.contextSize)
-            throw new InvalidInputError(`the prompt is ${prompt.length} tokens; the model's context holds ${this.contextSize}`);
-        if (needed > this.contextSize)
-            throw new InvalidInputError(`prompt (${prompt.length} tokens) + max tokens (${maxTokens}) exceed the model's context of ${this.contextSize} tokens`);
+    /**
+     * Sequences that fit the memory free now, in whole groups, at most 16 contexts' worth per
+     * batch (creating a context takes a while; waves keep the first tokens coming).
+     */
+    batchCapacity(promptTokens: number, maxTokens: number, groupSize: number): number {
+        const tokens = this.checkFits(promptTokens, maxTokens) + 1;
+        const perContext = sequencesPerContext(groupSize);
+        const budget = memoryBudget();
+        const bytes = (sequences: number) => contextBytes(this.shape, sequences, tokens);
+        if (bytes(groupSize) > budget) {
+            const what = groupSize === 1 ? "one sequence" : `one group of ${groupSize} sequences`;
+            throw new InvalidInputError(`${what} of ${tokens.toLocaleString("en-US")} tokens needs about ${megabytes(bytes(groupSize))} `
+                + `of memory; ${megabytes(budget)} is free for it: use fewer tokens${groupSize > 1 ? " or particles" : ""}, or a smaller model`);
+        }
+        let sequences = 0;
+        for (let context = 0; context < MAX_CONTEXTS_PER_BATCH; context++) {
+            let add = perContext;
+            while (add > 0 && bytes(add) * (context + 1) > budget) add -= groupSize;
+            sequences += add;
+            if (add < perContext) break;
+        }
+        return sequences;
+    }
+
+    async openBatch(prompt: readonly Token[], size: number, maxTokens: number, options: OpenBatchOptions = {}): Promise<SequenceBatch> {
+        const needed = this.checkFits(prompt.length, maxTokens);
+        const perContext = sequencesPerContext(options.groupSize ?? 1);
         const contexts: LlamaContext[] = [];
         try {
-            for (let first = 0; first < size; first += MAX_SEQUENCES_PER_CONTEXT) {
-                const sequences = Math.min(MAX_SEQUENCES_PER_CONTEXT, size - first);
+            for (let first = 0; first < size; first += perContext) {
+                throwIfCancelled(options.signal);
+                const sequences = Math.min(perContext, size - first);
                 contexts.push(await this.model.createContext({
                     contextSize: needed + 1,
                     sequences,
                     threads: this.threads,
-                    // Whole prompts in one batch; decoding steps carry one token per sequence.
-                    batchSize: Math.max(sequences, Math.min(needed, 2048)),
+                    batchSize: batchSize(sequences, needed),
                     failedCreationRemedy: false
                 }));
             }
             return new LlamaSequenceBatch(this.model, contexts, prompt, (token) => this.isEnd(token));
         } catch (error) {
-            // A later context failing (memory) must not leak the earlier ones.
+            // A later context failing (memory, cancel) must not leak the earlier ones.
             await Promise.all(contexts.map((context) => context.dispose()));
             throw error;
         }
     }
+
+    /** prompt + maxTokens, checked against the context; what one sequence must hold. */
+    private checkFits(promptTokens: number, maxTokens: number): number {
+        if (promptTokens >= this.contextSize)
+            throw new InvalidInputError(`the prompt is ${promptTokens} tokens; the model's context holds ${this.contextSize}`);
+        if (promptTokens + maxTokens > this.contextSize)
+            throw new InvalidInputError(`prompt (${promptTokens} tokens) + max tokens (${maxTokens}) exceed the model's context of ${this.contextSize} tokens`);
+        return promptTokens + maxTokens;
+    }
+}
+
+/** A batch's contexts are created one after another: more than this makes a wave wait too long to start. */
+const MAX_CONTEXTS_PER_BATCH = 16;
+
+/** The parts of a model's shape that decide what a context costs. */
+export interface ModelShape {
+    /** Key and value bytes one token occupies in the cache (F16), over all layers. */
+    readonly kvBytesPerToken: number;
+    readonly vocabularySize: number;
+}
+
+export function modelShape(model: LlamaModel): ModelShape {
+    const meta = model.fileInfo.architectureMetadata as {
+        block_count?: number; embedding_length?: number;
+        attention?: {head_count?: number; head_count_kv?: number | number[]; key_length?: number; value_length?: number};
+    };
+    const layers = meta.block_count ?? 1;
+    const width = meta.embedding_length ?? 0;
+    const heads = meta.attention?.head_count ?? 1;
+    const kvHeadCount = meta.attention?.head_count_kv ?? heads;
+    const kvHeads = Array.isArray(kvHeadCount) ? Math.max(...kvHeadCount) : kvHeadCount;
+    const headDim = width / heads;
+    const keyDim = (meta.attention?.key_length ?? headDim) * kvHeads;
+    const valueDim = (meta.attention?.value_length ?? headDim) * kvHeads;
+    const tokens = (model.fileInfo.metadata as {tokenizer?: {ggml?: {tokens?: readonly string[]}}}).tokenizer?.ggml?.tokens;
+    return {kvBytesPerToken: layers * (keyDim + valueDim) * 2, vocabularySize: tokens?.length ?? 0};
+}
+
+/**
+ * What a CPU context costs, fitted with room to spare to RSS measured on stories260K and the
+ * SmolLM2-135M shape with 1 to 256 sequences of 64 to 1,100 tokens: per sequence its cache and
+ * llama.cpp's bookkeeping for it (about 4 KB a cell, half a megabyte a stream) and its logits,
+ * plus buffers of the compute graph.
+ */
+export function contextBytes(shape: ModelShape, sequences: number, tokensPerSequence: number): number {
+    const perSequence = 512 * 1024 + tokensPerSequence * (1.5 * shape.kvBytesPerToken + 4096) + shape.vocabularySize * 8;
+    return 64 * 2 ** 20 + sequences * perSequence;
+}
+
+/**
+ * Memory free for one batch: what the system has available, less a reserve for everything else;
+ * POWER_SAMPLING_MEMORY_MB caps it (a shared machine, or a test of a small one).
+ */
+export function memoryBudget(): number {
+    const free = Math.max(0, os.freemem() - Math.max(512 * 2 ** 20, 0.1 * os.totalmem()));
+    const cap = Number(process.env.POWER_SAMPLING_MEMORY_MB);
+    return cap > 0 ? Math.min(free, cap * 2 ** 20) : free;
+}
+
+function megabytes(bytes: number): string {
+    return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`;
+}
+
+/** Whole groups per context (llama.cpp holds at most 256 sequences in one), so a group's copies stay cache copies. */
+function sequencesPerContext(groupSize: number): number {
+    return Math.max(1, Math.floor(MAX_SEQUENCES_PER_CONTEXT / groupSize)) * groupSize;
+}
+
+/** Whole prompts in one batch; decoding steps carry one token per sequence. */
+function batchSize(sequences: number, tokensPerSequence: number): number {
+    return Math.max(sequences, Math.min(tokensPerSequence, 2048));
 }

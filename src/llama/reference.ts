@@ -7,6 +7,7 @@
 import type {LlamaContextSequence, Token as LlamaToken} from "node-llama-cpp";
 import {throwIfCancelled} from "../sampling/errors.js";
 import type {Continuation, ContinueRequest, DrawOptions, LanguageModel, SequenceBatch, Token} from "../sampling/model.js";
+import type {Random} from "../sampling/random.js";
 import type {LlamaLanguageModel} from "./model.js";
 
 export class ReferenceLanguageModel implements LanguageModel {
@@ -14,6 +15,11 @@ export class ReferenceLanguageModel implements LanguageModel {
 
     isEnd(token: Token): boolean {
         return this.base.isEnd(token);
+    }
+
+    /** One sequence serves any number of chains, one at a time. */
+    batchCapacity(): number {
+        return Infinity;
     }
 
     async openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch> {
@@ -32,6 +38,8 @@ export class ReferenceLanguageModel implements LanguageModel {
                 queue = run.catch(() => undefined);
                 return run;
             },
+            // Every continuation re-feeds its whole prefix: there is no cache to copy.
+            copy: async () => {},
             dispose: () => context.dispose()
         };
     }
@@ -49,7 +57,7 @@ async function continueAlone(sequence: LlamaContextSequence, prompt: readonly To
         const output = await sequence.controlledEvaluate([...feed.slice(0, last), [feed[last]!, {
             generateNext: {probabilities: true, options: {temperature: 1, topK: 0, topP: 1, minP: 0}}
         }]]);
-        const {token, logP, logQ} = drawFromFull(output[last]!.next!.probabilities!, options);
+        const {token, logP, logQ} = drawFromFull(output[last]!.next!.probabilities!, options.temperature, request.random);
         result.tokens.push(token);
         result.logP.push(logP);
         result.logQ.push(logQ);
@@ -60,7 +68,7 @@ async function continueAlone(sequence: LlamaContextSequence, prompt: readonly To
 }
 
 /** Log-softmax of the whole vocabulary at temperature 1 and at the draw temperature, then a draw. */
-function drawFromFull(probabilities: ReadonlyMap<LlamaToken, number>, {temperature, random}: DrawOptions): {token: Token; logP: number; logQ: number} {
+function drawFromFull(probabilities: ReadonlyMap<LlamaToken, number>, temperature: number, random: Random): {token: Token; logP: number; logQ: number} {
     const tokens = [...probabilities.keys()];
     const logP = Float64Array.from(probabilities.values(), Math.log);
     if (temperature === 0) {

@@ -1,56 +1,98 @@
-/** One solve: prompt tokens in, decoded samples and honest statistics out (CLI and backend). */
-import type {SampleOptions} from "../sampling/run.js";
-import {sample} from "../sampling/run.js";
-import type {Method, SamplingParams} from "../sampling/params.js";
+/**
+ * One solve, as the command line and the backend run it: text in (with its prompt mode), samples
+ * as text with their final answers, groups, SMC runs and honest statistics out.
+ */
+import {chooseAnswer, extractFinalAnswer, groupAlternatives} from "../answers/answers.js";
+import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
+import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
 import type {Token} from "../sampling/model.js";
+import {type Particle, sample, type Sample, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
 import type {LlamaLanguageModel} from "./model.js";
+import {buildPrompt} from "./prompts.js";
 
-export interface SolvedSample {
-    readonly text: string;
-    /** Each generated token's text, BOS and EOS excluded. */
-    readonly tokens: string[];
-    readonly finishReason: "eos" | "length";
-    /** Base-model log p of the completion (EOS included), temperature 1. */
-    readonly logProb: number;
-    readonly tokenCount: number;
-    /** Token positions where accepted MCMC moves changed the completion. */
-    readonly changedPositions: number[];
+export interface SolveOptions {
+    readonly signal?: AbortSignal;
+    readonly onProgress?: (progress: SolveProgress) => void;
+    /** Least time between progress reports (0: every model step). */
+    readonly progressIntervalMs?: number;
+    /** What the caller spent before sampling, reported in the statistics. */
+    readonly loadMs?: number;
+    readonly queuedMs?: number;
 }
 
-export interface SolveStats {
-    readonly proposedTokens: number;
-    readonly mcmcSteps: number;
-    readonly acceptedSteps: number;
-    readonly acceptanceRate: number | null;
-    /** Sampling time; model load excluded. */
-    readonly wallMs: number;
-    readonly promptTokens: number;
-}
-
-export interface SolveResult {
-    readonly method: Method;
-    readonly params: Omit<SamplingParams, "method">;
-    readonly samples: SolvedSample[];
-    readonly stats: SolveStats;
-}
-
-export async function solve(model: LlamaLanguageModel, promptTokens: readonly Token[], params: SamplingParams,
-    options: SampleOptions = {}): Promise<SolveResult> {
+export async function solve(model: LlamaLanguageModel, prompt: string, mode: PromptMode, params: SamplingParams,
+    options: SolveOptions = {}): Promise<SolveResult> {
+    checkPrompt(prompt);
+    const promptTokens = await buildPrompt(model, prompt, mode);
     const start = performance.now();
-    const result = await sample(model, promptTokens, params, options);
+    const {onProgress} = options;
+    const result = await sample(model, promptTokens, params, {
+        signal: options.signal,
+        progressIntervalMs: options.progressIntervalMs,
+        onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, promptTokens, progress)))
+    });
     const wallMs = performance.now() - start;
+    const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, mode));
+    const groups = groupAlternatives(samples, mode);
     const {method, ...rest} = params;
     return {
         method,
-        params: rest,
-        samples: result.samples.map((s) => ({
-            text: model.detokenize(s.tokens, promptTokens),
-            tokens: model.pieces(s.tokens, promptTokens),
-            finishReason: s.finishReason,
-            logProb: s.logProb,
-            tokenCount: s.tokens.length,
-            changedPositions: s.changedPositions
-        })),
-        stats: {...result.stats, wallMs, promptTokens: promptTokens.length}
+        params: {...rest, mode},
+        samples,
+        answerIndex: chooseAnswer(groups),
+        groups,
+        smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, mode)),
+        stats: {...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length}
     };
+}
+
+function toSolveProgress(model: LlamaLanguageModel, promptTokens: readonly Token[], progress: SamplingProgress): SolveProgress {
+    const {chains, ...rest} = progress;
+    return {...rest, texts: chains.map((tokens) => model.detokenize(tokens, promptTokens))};
+}
+
+function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[], sampled: Sample, mode: PromptMode): SolvedSample {
+    const text = model.detokenize(sampled.tokens, promptTokens);
+    const pieces = model.pieces(sampled.tokens, promptTokens);
+    // Character offset of each token: the pieces, read in context, add up to the text.
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const piece of pieces) {
+        offsets.push(offset);
+        offset += piece.length;
+    }
+    return {
+        text,
+        tokens: pieces,
+        finishReason: sampled.finishReason,
+        logProb: sampled.logProb,
+        tokenCount: sampled.tokens.length,
+        finalAnswer: extractFinalAnswer(text, mode),
+        changedOffsets: sampled.changedPositions.map((position) => offsets[position] ?? offset)
+    };
+}
+
+/** The run's distinct completions with their summed weights, heaviest first. */
+function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run: SmcRunResult, mode: PromptMode): SmcRun {
+    const distinct = new Map<string, {first: Particle; copies: number; weight: number}>();
+    for (const particle of run.particles) {
+        const key = `${particle.finishReason}:${particle.tokens.join(",")}`;
+        const entry = distinct.get(key);
+        if (entry) {
+            entry.copies++;
+            entry.weight += particle.weight;
+        } else {
+            distinct.set(key, {first: particle, copies: 1, weight: particle.weight});
+        }
+    }
+    const drawnKey = `${run.particles[run.drawn]!.finishReason}:${run.particles[run.drawn]!.tokens.join(",")}`;
+    const entries = [...distinct].sort(([, a], [, b]) => b.weight - a.weight);
+    const particles = entries.map(([, {first, copies, weight}]): SmcParticle => {
+        const text = model.detokenize(first.tokens, promptTokens);
+        return {
+            origin: first.origin, copies, weight, text, tokenCount: first.tokens.length, finishReason: first.finishReason,
+            logProb: first.logProb, finalAnswer: extractFinalAnswer(text, mode)
+        };
+    });
+    return {particles, drawn: entries.findIndex(([key]) => key === drawnKey), ess: run.ess, logNormaliser: run.logNormaliser};
 }

@@ -1,38 +1,66 @@
+/**
+ * One chain (MH) or particle (SMC): its completion with the per-token log-probabilities the
+ * samplers need, its sequence in the batch, its random stream and where its method has got to.
+ */
 import type {Continuation, Token} from "./model.js";
+import type {Random} from "./random.js";
 
-/** One Markov chain's current completion, with the per-token log-probabilities MH needs. */
-export interface Chain {
-    tokens: Token[];
+export class Chain {
+    readonly tokens: Token[] = [];
     /** log p (temperature 1) of each token. */
-    logP: number[];
+    readonly logP: number[] = [];
     /** log q (the temperature the token was drawn at) of each token. */
-    logQ: number[];
-    /** Token positions where an accepted move first changed the completion, oldest first. */
-    changedPositions: number[];
-}
+    readonly logQ: number[] = [];
+    /** Token positions where an accepted MH move first changed the completion, oldest first. */
+    readonly changedPositions: number[] = [];
+    /** MH: the block being grown or stepped (1-based; 0 before the first). */
+    block = 0;
+    /** MH: the step within the block (0 while the block grows). */
+    mcmcStep = 0;
+    /** SMC: log importance weight. */
+    logWeight = 0;
+    /** SMC: the particle at token 0 this one descends from. */
+    origin: number;
+    /** The method is done with this chain. */
+    done = false;
 
-export function emptyChain(): Chain {
-    return {tokens: [], logP: [], logQ: [], changedPositions: []};
-}
+    /** `sequence`: the chain's sequence in the batch; `random`: its own stream. */
+    constructor(readonly sequence: number, readonly random: Random) {
+        this.origin = sequence;
+    }
 
-export function hasEnded(chain: Chain, isEnd: (token: Token) => boolean): boolean {
-    return chain.tokens.length > 0 && isEnd(chain.tokens[chain.tokens.length - 1]!);
-}
+    /** Ended with an end token (EOS, end of turn). */
+    ended(isEnd: (token: Token) => boolean): boolean {
+        return this.tokens.length > 0 && isEnd(this.tokens[this.tokens.length - 1]!);
+    }
 
-export function appendContinuation(chain: Chain, continuation: Continuation): void {
-    chain.tokens.push(...continuation.tokens);
-    chain.logP.push(...continuation.logP);
-    chain.logQ.push(...continuation.logQ);
-}
+    append(continuation: Continuation): void {
+        this.tokens.push(...continuation.tokens);
+        this.logP.push(...continuation.logP);
+        this.logQ.push(...continuation.logQ);
+    }
 
-/** Replaces everything from `from` on with `continuation`, noting where the text first changed. */
-export function replaceSuffix(chain: Chain, from: number, continuation: Continuation): void {
-    const firstChange = firstDifference(chain.tokens, continuation.tokens, from);
-    if (firstChange !== undefined) chain.changedPositions.push(firstChange);
-    chain.tokens.length = from;
-    chain.logP.length = from;
-    chain.logQ.length = from;
-    appendContinuation(chain, continuation);
+    /** Replaces everything from `from` on with `continuation`, noting where the text first changed. */
+    replaceSuffix(from: number, continuation: Continuation): void {
+        const firstChange = firstDifference(this.tokens, continuation.tokens, from);
+        if (firstChange !== undefined) this.changedPositions.push(firstChange);
+        this.truncate(from);
+        this.append(continuation);
+    }
+
+    /** Becomes a copy of `other`'s completion, weight and line (SMC resampling). */
+    copyFrom(other: Chain): void {
+        this.truncate(0);
+        this.append(other);
+        this.logWeight = other.logWeight;
+        this.origin = other.origin;
+    }
+
+    private truncate(length: number): void {
+        this.tokens.length = length;
+        this.logP.length = length;
+        this.logQ.length = length;
+    }
 }
 
 export function sumFrom(values: readonly number[], from = 0): number {

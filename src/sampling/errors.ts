@@ -1,7 +1,5 @@
-/** An input the user can fix; its message is one line that says what is wrong. */
-export class InvalidInputError extends Error {
-    override name = "InvalidInputError";
-}
+/** Errors the samplers throw; an invalid input is the protocol's (every boundary throws it). */
+export {InvalidInputError} from "../protocol/errors.js";
 
 /** The caller cancelled the run through its AbortSignal. */
 export class CancelledError extends Error {

@@ -7,7 +7,7 @@ import type {Random} from "./random.js";
 
 export type Token = number;
 
-/** Tokens drawn by a model, with what Metropolis-Hastings needs per token. */
+/** Tokens drawn by a model, with what the samplers need per token. */
 export interface Continuation {
     readonly tokens: Token[];
     /** log p of each drawn token under the model at temperature 1. */
@@ -21,15 +21,15 @@ export interface ContinueRequest {
     readonly sequence: number;
     /** Generated tokens (after the prompt) to continue from. */
     readonly prefix: readonly Token[];
-    /** Most tokens to draw; drawing stops earlier right after EOS. At least 1. */
+    /** Most tokens to draw; drawing stops earlier right after an end token. At least 1. */
     readonly maxTokens: number;
+    /** The request's own random stream, so its draws do not depend on what else is in the batch. */
+    readonly random: Random;
 }
 
 export interface DrawOptions {
     /** 0 draws greedily, 1 from the model itself, 1/alpha the power proposal. */
     readonly temperature: number;
-    /** The only source of randomness, so that a seed reproduces a run. */
-    readonly random: Random;
     readonly signal?: AbortSignal;
     /** Called once per step in which at least one sequence drew a token. */
     readonly onStep?: (drawnTokens: number) => void;
@@ -42,7 +42,19 @@ export interface SequenceBatch {
      * resolves when every request has stopped. Sequences not named keep their cache.
      */
     continue(requests: readonly ContinueRequest[], options: DrawOptions): Promise<Continuation[]>;
+    /**
+     * Makes sequence `to` hold what sequence `from` holds, without evaluating anything when both
+     * are in one group (see OpenBatchOptions). Neither may be continuing meanwhile.
+     */
+    copy(from: number, to: number): Promise<void>;
     dispose(): Promise<void>;
+}
+
+export interface OpenBatchOptions {
+    /** Sequences [k*groupSize, (k+1)*groupSize) share a cache store, so copies among them are cheap. */
+    readonly groupSize?: number;
+    /** Checked while the batch's resources are allocated. */
+    readonly signal?: AbortSignal;
 }
 
 export interface LanguageModel {
@@ -52,8 +64,14 @@ export interface LanguageModel {
      */
     isEnd(token: Token): boolean;
     /**
+     * The most sequences (a multiple of `groupSize`) one batch can hold with the memory free now,
+     * each with `promptTokens` + `maxTokens`. Throws InvalidInputError, with what it would need,
+     * when not even one group fits.
+     */
+    batchCapacity(promptTokens: number, maxTokens: number, groupSize: number): number;
+    /**
      * Opens `size` sequences, each starting with `prompt` (BOS included when the model wants it)
      * and able to hold `maxTokens` generated tokens after it.
      */
-    openBatch(prompt: readonly Token[], size: number, maxTokens: number): Promise<SequenceBatch>;
+    openBatch(prompt: readonly Token[], size: number, maxTokens: number, options?: OpenBatchOptions): Promise<SequenceBatch>;
 }

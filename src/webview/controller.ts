@@ -4,7 +4,7 @@
  * setState after each one, and rendering is coalesced to one per animation frame (progress can
  * arrive several times a second). Clicks and keys are handled by delegation on the document.
  */
-import type {FromPanel} from "./messages.js";
+import type {FromPanel} from "../protocol/panel.js";
 import {cardToFocus, intentOf} from "./events.js";
 import {isToPanel, reduce, restoreState, type ViewEvent, type ViewState} from "./model.js";
 import {render} from "./render.js";

@@ -4,8 +4,8 @@
  * its controls. Pure apart from reading the DOM, so the controller stays thin and tests can check
  * the messages each button posts.
  */
-import {METHODS, type Method} from "../sampling/params.js";
-import type {AlternativeAction, FromPanel} from "./messages.js";
+import {METHODS, type Method} from "../protocol/params.js";
+import type {AlternativeAction, FromPanel} from "../protocol/panel.js";
 import type {UiEvent} from "./model.js";
 
 export interface Intent {

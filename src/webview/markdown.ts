@@ -36,7 +36,7 @@ import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import katex from "katex";
 import MarkdownIt, {type MarkdownIt as MarkdownItInstance, type StateBlock, type StateInline, type Token} from "markdown-it";
-import type {PromptMode} from "../backend/protocol.js";
+import type {PromptMode} from "../protocol/params.js";
 
 const LANGUAGES = {
     bash, c, cpp, csharp, css, go, haskell, java, javascript, json, julia, kotlin, latex, lua, markdown, php,

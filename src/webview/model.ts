@@ -3,9 +3,10 @@
  * `acquireVsCodeApi().setState` keeps across reloads), and a pure reducer from host messages
  * and UI events to the next state. No DOM here.
  */
-import type {ProgressParams, SolveResult, SolvedAlternative} from "../backend/protocol.js";
-import type {Method} from "../sampling/params.js";
-import type {RunInfo, ToPanel} from "./messages.js";
+import type {ProgressNotification} from "../protocol/backend.js";
+import type {SolvedSample, SolveResult} from "../protocol/results.js";
+import type {Method} from "../protocol/params.js";
+import type {RunInfo, ToPanel} from "../protocol/panel.js";
 
 export type RunStatus = "running" | "done" | "stopped" | "error";
 
@@ -15,7 +16,7 @@ export interface RunState {
     readonly info: RunInfo;
     readonly status: RunStatus;
     /** The latest progress notification (kept after the run ends: a stopped run shows its partial text). */
-    readonly progress: ProgressParams | null;
+    readonly progress: ProgressNotification | null;
     readonly result: SolveResult | null;
     readonly error: string | null;
     /** The user pressed Stop and the host has not answered yet. */
@@ -27,7 +28,7 @@ export interface RunState {
 }
 
 export interface ViewState {
-    readonly version: 1;
+    readonly version: 2;
     /** The main run first, then comparison re-runs in the order they started. */
     readonly runs: readonly RunState[];
 }
@@ -40,7 +41,7 @@ export type UiEvent =
 
 export type ViewEvent = ToPanel | UiEvent;
 
-export const initialState: ViewState = {version: 1, runs: []};
+export const initialState: ViewState = {version: 2, runs: []};
 
 /**
  * The next state. A runStarted for a known runId only refreshes its info (the host may replay
@@ -61,11 +62,11 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
             };
             const main = state.runs[0];
             // Another problem, or the same one solved afresh with the main run's method: start over.
-            if (main === undefined || main.info.prompt !== run.prompt || main.info.method === run.method) return {version: 1, runs: [fresh]};
+            if (main === undefined || main.info.prompt !== run.prompt || main.info.method === run.method) return {version: 2, runs: [fresh]};
             // A comparison replaces an earlier one with the same method, in its place.
             const same = state.runs.findIndex((r, i) => i > 0 && r.info.method === run.method);
-            if (same >= 0) return {version: 1, runs: state.runs.map((r, i) => (i === same ? fresh : r))};
-            return {version: 1, runs: [...state.runs, fresh]};
+            if (same >= 0) return {version: 2, runs: state.runs.map((r, i) => (i === same ? fresh : r))};
+            return {version: 2, runs: [...state.runs, fresh]};
         }
         case "progress":
             return updateRun(state, event.runId, (r) => (r.status === "running" ? {...r, progress: event.progress} : r));
@@ -96,7 +97,7 @@ function updateRun(state: ViewState, runId: string, update: (run: RunState) => R
         if (next !== run) changed = true;
         return next;
     });
-    return changed ? {version: 1, runs} : state;
+    return changed ? {version: 2, runs} : state;
 }
 
 const TO_PANEL_TYPES = new Set(["runStarted", "progress", "result", "failed", "cancelled"]);
@@ -114,13 +115,13 @@ export function isToPanel(value: unknown): value is ToPanel {
         }
         case "progress": {
             const p = m.progress as Record<string, unknown> | null | undefined;
-            return typeof m.runId === "string" && typeof p === "object" && p !== null && Array.isArray(p.chains)
-                && p.chains.every((c) => typeof c === "string");
+            return typeof m.runId === "string" && typeof p === "object" && p !== null && Array.isArray(p.texts)
+                && p.texts.every((c) => typeof c === "string") && typeof p.fraction === "number";
         }
         case "result": {
             const r = m.result as Record<string, unknown> | null | undefined;
-            return typeof m.runId === "string" && typeof r === "object" && r !== null && Array.isArray(r.alternatives)
-                && Array.isArray(r.groups) && typeof r.answer === "object" && r.answer !== null && typeof r.stats === "object";
+            return typeof m.runId === "string" && typeof r === "object" && r !== null && Array.isArray(r.samples)
+                && Array.isArray(r.groups) && typeof r.answerIndex === "number" && r.samples[r.answerIndex] !== undefined && typeof r.stats === "object";
         }
         case "failed":
             return typeof m.runId === "string" && typeof m.message === "string";
@@ -133,7 +134,7 @@ export function isToPanel(value: unknown): value is ToPanel {
 export function restoreState(saved: unknown): ViewState {
     if (typeof saved !== "object" || saved === null) return initialState;
     const s = saved as Record<string, unknown>;
-    if (s.version !== 1 || !Array.isArray(s.runs)) return initialState;
+    if (s.version !== 2 || !Array.isArray(s.runs)) return initialState;
     const ok = s.runs.every((r: unknown) => {
         if (typeof r !== "object" || r === null) return false;
         const run = r as Record<string, unknown>;
@@ -148,6 +149,7 @@ export function restoreState(saved: unknown): ViewState {
 
 export const METHOD_LABELS: Record<Method, string> = {
     "power": "Power sampling",
+    "smc": "Power-SMC",
     "low-temperature": "Low temperature",
     "standard": "Standard sampling",
     "greedy": "Greedy decoding"
@@ -161,21 +163,26 @@ export function methodLabel(method: string): string {
 
 /** The text that streams for a run: the picked chain, else the first. */
 export function streamText(run: RunState): string {
-    const chains = run.progress?.chains ?? [];
-    return chains[run.chain] ?? chains[0] ?? "";
+    const texts = run.progress?.texts ?? [];
+    return texts[run.chain] ?? texts[0] ?? "";
 }
 
-export function totalTokens(alternatives: readonly SolvedAlternative[]): number {
-    return alternatives.reduce((sum, a) => sum + a.tokenCount, 0);
+export function totalTokens(samples: readonly SolvedSample[]): number {
+    return samples.reduce((sum, a) => sum + a.tokenCount, 0);
 }
 
-/** Tokens drawn against a standard sample of the same length: proposed / final. null when undefined. */
+/** Tokens standard sampling draws for these texts: their tokens and each end token. */
+export function drawnTokens(samples: readonly SolvedSample[]): number {
+    return samples.reduce((sum, a) => sum + a.tokenCount + (a.finishReason === "eos" ? 1 : 0), 0);
+}
+
+/** Tokens drawn against standard sampling of the same texts, counted alike (end tokens included). null when undefined. */
 export function costMultiplier(result: SolveResult): number | null {
-    const final = totalTokens(result.alternatives);
-    return final > 0 ? result.stats.proposedTokens / final : null;
+    const standard = drawnTokens(result.samples);
+    return standard > 0 ? result.stats.proposedTokens / standard : null;
 }
 
-export function meanLogProb(alternatives: readonly SolvedAlternative[]): number | null {
+export function meanLogProb(alternatives: readonly SolvedSample[]): number | null {
     if (alternatives.length === 0) return null;
     return alternatives.reduce((sum, a) => sum + a.logProb, 0) / alternatives.length;
 }

@@ -6,9 +6,8 @@
  * the focused control keeps focus across rebuilds. Buttons carry data attributes only; the
  * controller handles clicks by delegation (see intentOf in events.ts).
  */
-import type {SolveResult, SolvedAlternative} from "../backend/protocol.js";
-import type {AnswerGroup} from "../answers/answers.js";
-import type {AlternativeAction} from "./messages.js";
+import type {AnswerGroup, SmcRun, SolvedSample, SolveResult} from "../protocol/results.js";
+import type {AlternativeAction} from "../protocol/panel.js";
 import {changedSpans, rawTextWithChanges} from "./changes.js";
 import {h, htmlElement, htmlToFragment, svg} from "./dom.js";
 import {renderAnswer, renderMarkdown, renderMarkdownBlocks} from "./markdown.js";
@@ -136,7 +135,7 @@ class Renderer {
         state.runs.forEach((run, i) => {
             const previous = this.statuses.get(run.info.runId);
             if (previous !== undefined && previous !== run.status && i > 0) {
-                const answer = run.result?.answer.finalAnswer;
+                const answer = run.result?.samples[run.result.answerIndex]?.finalAnswer;
                 messages.push(`${methodLabel(run.info.method)}: ${STATUS_LABELS[run.status]}${answer ? `. Answer: ${answer}` : ""}.`);
             }
             this.statuses.set(run.info.runId, run.status);
@@ -147,7 +146,7 @@ class Renderer {
 
 function headerNodes(doc: Document, run: RunState): Nodes {
     const {info} = run;
-    const meta = [info.modelName, `${info.mode} mode`, `${info.alternatives} alternative${info.alternatives === 1 ? "" : "s"}`];
+    const meta = [info.modelName, `${info.mode} mode`, `${info.samples} alternative${info.samples === 1 ? "" : "s"}`];
     return [
         h(doc, "div", {class: "title-row"},
             h(doc, "h1", {}, "Power Sampling"),
@@ -249,26 +248,28 @@ function progressNodes(doc: Document, run: RunState): Nodes {
     if (p === null) {
         return run.status === "running" ? [h(doc, "p", {class: "progress-line"}, "Loading the model and starting…")] : [];
     }
-    const blocks = Math.max(1, p.blocks);
-    const stepShare = p.mcmcStepsPerBlock > 0 ? p.mcmcStep / (p.mcmcStepsPerBlock + 1) : 0.5;
-    const fraction = Math.min(1, Math.max(0, (Math.max(0, p.block - 1) + (run.status === "running" ? stepShare : 1)) / blocks));
-    const facts: [string, string][] = [["Block", `${p.block}/${p.blocks}`]];
-    if (p.mcmcStepsPerBlock > 0) {
-        facts.push(["MCMC step", `${p.mcmcStep}/${p.mcmcStepsPerBlock}`]);
-        facts.push(["Acceptance", formatPercent(p.acceptanceRate)]);
+    const facts: [string, string][] = [];
+    if (p.power) {
+        facts.push(["Block", `${p.power.block}/${p.power.blocks}`]);
+        if (p.power.mcmcSteps > 0) facts.push(["MCMC step", `${p.power.mcmcStep}/${p.power.mcmcSteps}`], ["Acceptance", formatPercent(p.power.acceptanceRate)]);
     }
-    facts.push(["Tokens proposed", formatInteger(p.proposedTokens)]);
+    if (p.smc) {
+        facts.push(["Token", `${formatInteger(p.smc.token)}/${formatInteger(p.smc.maxTokens)}`],
+            ["ESS", p.smc.ess === null ? "—" : `${p.smc.ess.toFixed(1)} of ${p.smc.particles}`], ["Resamplings", formatInteger(p.smc.resamplings)]);
+    }
+    facts.push(["Tokens drawn", formatInteger(p.proposedTokens)]);
     const nodes: Nodes = [
-        h(doc, "progress", {class: "run-progress", max: 1, value: fraction.toFixed(3), "aria-label": "Progress (blocks are an upper bound: a sample may end early)"}),
+        h(doc, "progress", {class: "run-progress", max: 1, value: (run.status === "running" ? p.fraction : 1).toFixed(3), "aria-label": "Progress (an upper bound: a sample may end early)"}),
         factList(doc, facts, "progress-facts")
     ];
-    if (p.chains.length > 1) {
-        const chosen = Math.min(run.chain, p.chains.length - 1);
-        nodes.push(h(doc, "div", {class: "chain-picker", role: "group", "aria-label": "Chain to show"},
-            h(doc, "span", {class: "label"}, "Chain"),
-            p.chains.map((_, i) => h(doc, "button", {
+    if (p.texts.length > 1) {
+        const chosen = Math.min(run.chain, p.texts.length - 1);
+        const unit = p.smc ? "particle" : "chain";
+        nodes.push(h(doc, "div", {class: "chain-picker", role: "group", "aria-label": `${unit} to show`},
+            h(doc, "span", {class: "label"}, unit === "particle" ? "Particle" : "Chain"),
+            p.texts.map((_, i) => h(doc, "button", {
                 type: "button", class: "chip", "data-chain": i, "data-run-id": run.info.runId, "aria-pressed": i === chosen ? "true" : "false",
-                "aria-label": `Show chain ${i + 1} of ${p.chains.length}`
+                "aria-label": `Show ${unit} ${i + 1} of ${p.texts.length}`
             }, String(i + 1)))));
     }
     return nodes;
@@ -348,15 +349,15 @@ function actionButtons(doc: Document, run: RunState, index: number, what: string
         }));
 }
 
-function answerHtml(doc: Document, run: RunState, alt: SolvedAlternative): Node {
+function answerHtml(doc: Document, run: RunState, alt: SolvedSample): Node {
     if (alt.finalAnswer === null) return h(doc, "p", {class: "no-answer"}, "(no final answer found)");
     return htmlElement(doc, "div", {class: "final-answer-body"}, renderAnswer(alt.finalAnswer, alt.text, run.info.mode));
 }
 
 function answerNodes(doc: Document, run: RunState, result: SolveResult): Nodes {
-    const alt = result.answer;
+    const alt = result.samples[result.answerIndex]!;
     const group = result.groups.find((g) => g.members.includes(result.answerIndex));
-    const k = result.alternatives.length;
+    const k = result.samples.length;
     const name = `alternative ${result.answerIndex + 1}`;
     return [h(doc, "section", {id: "answer", class: "answer", "data-answer": alt.finalAnswer ?? "", "aria-labelledby": "answer-title"},
         h(doc, "h2", {id: "answer-title"}, "Answer"),
@@ -373,7 +374,7 @@ function answerNodes(doc: Document, run: RunState, result: SolveResult): Nodes {
 }
 
 function textBodyNodes(doc: Document, run: RunState, result: SolveResult): Nodes {
-    const alt = result.answer;
+    const alt = result.samples[result.answerIndex]!;
     const raw = run.textView === "raw";
     const changes = changedSpans(alt.text, alt.changedOffsets).length;
     const toggle = h(doc, "div", {class: "view-toggle", role: "group", "aria-label": "Show the text as"},
@@ -391,7 +392,7 @@ function textBodyNodes(doc: Document, run: RunState, result: SolveResult): Nodes
 }
 
 function groupLabel(doc: Document, run: RunState, result: SolveResult, group: AnswerGroup): Node {
-    const first = result.alternatives[group.members[0] ?? -1];
+    const first = result.samples[group.members[0] ?? -1];
     if (group.key === "" || first === undefined || first.finalAnswer === null) return h(doc, "span", {class: "no-answer"}, group.answer);
     if (run.info.mode === "code") {
         const firstLine = first.finalAnswer.split("\n").find((line) => line.trim() !== "") ?? "";
@@ -401,7 +402,7 @@ function groupLabel(doc: Document, run: RunState, result: SolveResult, group: An
 }
 
 function groupsNode(doc: Document, run: RunState, result: SolveResult, kind: RunViewKind): Node {
-    const k = result.alternatives.length;
+    const k = result.samples.length;
     const groups = result.groups.map((group, g) =>
         h(doc, "div", {class: "group", "data-key": group.key, "data-count": group.count},
             h(doc, "div", {class: "group-head"},
@@ -429,13 +430,13 @@ function shareBar(doc: Document, share: number, index: number): Node {
 }
 
 function cardNode(doc: Document, run: RunState, result: SolveResult, index: number): Node | null {
-    const alt = result.alternatives[index];
+    const alt = result.samples[index];
     if (alt === undefined) return null;
     const chosen = index === result.answerIndex;
     const name = `alternative ${index + 1}`;
     return h(doc, "article", {
         class: `alternative${chosen ? " chosen" : ""}`, role: "listitem", tabindex: 0, "data-index": index, "data-run-id": run.info.runId,
-        "aria-label": `Alternative ${index + 1} of ${result.alternatives.length}${chosen ? ", chosen" : ""}: answer ${alt.finalAnswer ?? "none"}, log p ${formatLogProb(alt.logProb)}, ${alt.tokenCount} tokens`
+        "aria-label": `Alternative ${index + 1} of ${result.samples.length}${chosen ? ", chosen" : ""}: answer ${alt.finalAnswer ?? "none"}, log p ${formatLogProb(alt.logProb)}, ${alt.tokenCount} tokens`
     },
     h(doc, "div", {class: "alt-head"},
         h(doc, "span", {class: "alt-name"}, `Alternative ${index + 1}`),
@@ -460,13 +461,14 @@ function factList(doc: Document, facts: readonly (readonly [string, string])[], 
 
 function howNode(doc: Document, result: SolveResult): Node {
     const {stats, params} = result;
-    const final = totalTokens(result.alternatives);
-    const k = result.alternatives.length;
+    const final = totalTokens(result.samples);
+    const k = result.samples.length;
     const facts: [string, string][] = [];
     if (result.method === "power") {
         facts.push(["Acceptance rate", stats.acceptanceRate === null ? "—"
             : `${formatPercent(stats.acceptanceRate)} (${formatInteger(stats.acceptedSteps)} of ${formatInteger(stats.mcmcSteps)} MCMC steps)`]);
     }
+    if (result.method === "smc") facts.push(["Resamplings", `${formatInteger(stats.resamplings)} (ESS below ${params.essThreshold} × ${params.particles} particles)`]);
     facts.push(
         ["Tokens proposed", formatInteger(stats.proposedTokens)],
         [k === 1 ? "Tokens in the text" : `Tokens in the ${k} texts`, formatInteger(final)],
@@ -477,11 +479,15 @@ function howNode(doc: Document, result: SolveResult): Node {
     facts.push(["Prompt tokens", formatInteger(stats.promptTokens)]);
     facts.push(["Parameters", result.method === "power"
         ? `α ${params.alpha} · block ${params.blockSize} · ${params.mcmcSteps} steps per block · max ${params.maxTokens} tokens · seed ${params.seed}`
-        : `${methodLabel(result.method)} · max ${params.maxTokens} tokens · seed ${params.seed}`]);
-    const rewrites = result.answer.changedOffsets.length;
+        : result.method === "smc"
+            ? `α ${params.alpha} · ${params.particles} particles · ESS checked every ${params.resampleInterval} tokens`
+                + `${params.alphaRampTokens > 0 ? ` · α ramped over ${params.alphaRampTokens} tokens` : ""} · max ${params.maxTokens} tokens · seed ${params.seed}`
+            : `${methodLabel(result.method)} · max ${params.maxTokens} tokens · seed ${params.seed}`]);
+    const rewrites = result.samples[result.answerIndex]!.changedOffsets.length;
     return h(doc, "section", {class: "how", "aria-labelledby": "how-title"},
         h(doc, "h2", {id: "how-title"}, "How it got there"),
         factList(doc, facts, "how-facts"),
+        result.smc?.map((run, i) => smcRunNode(doc, run, i, result.smc!.length, params.particles)),
         logProbPlot(doc, result),
         result.method === "power"
             ? h(doc, "p", {class: "hint"}, rewrites === 0
@@ -492,7 +498,7 @@ function howNode(doc: Document, result: SolveResult): Node {
 
 /** One dot per alternative at its base-model log-likelihood; the chosen one ringed. */
 function logProbPlot(doc: Document, result: SolveResult): Node {
-    const alts = result.alternatives;
+    const alts = result.samples;
     const width = 320, height = 132, left = 56, right = 10, top = 12, bottom = 24;
     const values = alts.map((a) => a.logProb).filter(Number.isFinite);
     const max = values.length > 0 ? Math.max(...values) : 0;
@@ -525,11 +531,11 @@ function logProbPlot(doc: Document, result: SolveResult): Node {
 
 /** The compact summary of a run in the comparison: answer, agreement, log-likelihood, tokens. */
 function summaryNode(doc: Document, run: RunState, result: SolveResult, kind: RunViewKind): Node {
-    const k = result.alternatives.length;
-    const alt = result.answer;
+    const k = result.samples.length;
+    const alt = result.samples[result.answerIndex]!;
     const group = result.groups.find((g) => g.members.includes(result.answerIndex));
-    const mean = meanLogProb(result.alternatives);
-    const final = totalTokens(result.alternatives);
+    const mean = meanLogProb(result.samples);
+    const final = totalTokens(result.samples);
     return h(doc, "div", {class: "answer summary", "data-answer": alt.finalAnswer ?? ""},
         h(doc, "div", {class: "final-answer"}, answerHtml(doc, run, alt)),
         factList(doc, [
@@ -544,14 +550,15 @@ function summaryNode(doc: Document, run: RunState, result: SolveResult, kind: Ru
         kind === "summary" ? h(doc, "p", {class: "hint"}, "Alternatives and actions: above.") : null);
 }
 
-const RERUN_METHODS: {method: "low-temperature" | "standard" | "power"; label: string; hint: string}[] = [
+const RERUN_METHODS: {method: "low-temperature" | "standard" | "power" | "smc"; label: string; hint: string}[] = [
     {method: "low-temperature", label: "Compare with low temperature", hint: "Each token at temperature 1/α: sharpens tokens one at a time."},
     {method: "standard", label: "Compare with standard sampling", hint: "Temperature 1: what the base model does on its own."},
-    {method: "power", label: "Compare with power sampling", hint: "Metropolis-Hastings on p^α: weighs whole continuations."}
+    {method: "power", label: "Compare with power sampling", hint: "Metropolis-Hastings on p^α: weighs whole continuations."},
+    {method: "smc", label: "Compare with Power-SMC", hint: "Particles resampled by weight on p^α: close to MH at a small multiple of standard cost."}
 ];
 
 function rerunNode(doc: Document, run: RunState, state: ViewState): Node {
-    const buttons = RERUN_METHODS.filter(({method}) => method !== run.info.method && (method !== "power" || run.info.method !== "power"))
+    const buttons = RERUN_METHODS.filter(({method}) => method !== run.info.method)
         .map(({method, label, hint}) => {
             const running = state.runs.some((r) => r.info.method === method && r.status === "running");
             return h(doc, "button", {
@@ -561,4 +568,52 @@ function rerunNode(doc: Document, run: RunState, state: ViewState): Node {
             }, running ? `${label} (running…)` : label);
         });
     return h(doc, "div", {class: "reruns", role: "group", "aria-label": "Compare with other samplers"}, buttons);
+}
+
+/**
+ * One SMC run: its distinct final particles (normalised weight, copies, the line they descend
+ * from) and its effective sample size over the tokens, with the resampling events marked.
+ */
+function smcRunNode(doc: Document, run: SmcRun, index: number, runs: number, particles: number): Node {
+    const title = runs === 1 ? "Particles" : `Run ${index + 1} of ${runs}: particles`;
+    const lines = new Set(run.particles.map((particle) => particle.origin)).size;
+    return h(doc, "section", {class: "smc-run", "data-run-index": index, "aria-label": title},
+        h(doc, "h3", {}, title),
+        h(doc, "p", {class: "hint"}, `${run.particles.length} distinct completion${run.particles.length === 1 ? "" : "s"} among ${particles} particles, `
+            + `descended from ${lines} of the ${particles} starting particles; the drawn one is marked.`),
+        h(doc, "ol", {class: "particles"}, run.particles.map((particle, i) =>
+            h(doc, "li", {class: `particle${i === run.drawn ? " drawn" : ""}`, "data-weight": particle.weight.toFixed(4)},
+                h(doc, "span", {class: "weight"}, formatPercent(particle.weight)),
+                shareBar(doc, particle.weight, 0),
+                h(doc, "span", {class: "particle-meta"},
+                    `${particle.copies} cop${particle.copies === 1 ? "y" : "ies"} · line ${particle.origin + 1} · log p ${formatLogProb(particle.logProb)}${i === run.drawn ? " · drawn" : ""}`),
+                h(doc, "span", {class: "particle-text"}, oneLine(particle.finalAnswer ?? particle.text))))),
+        essPlot(doc, run, particles));
+}
+
+function oneLine(text: string): string {
+    const line = text.replace(/\s+/g, " ").trim();
+    return line.length > 120 ? `${line.slice(0, 120)}…` : line;
+}
+
+/** Effective sample size at each check, from 1 to the particle count; resamplings marked. */
+function essPlot(doc: Document, run: SmcRun, particles: number): Node {
+    const width = 320, height = 120, left = 40, right = 10, top = 10, bottom = 24;
+    const points = run.ess;
+    const last = Math.max(1, ...points.map((point) => point.token));
+    const x = (token: number) => left + (token / last) * (width - left - right);
+    const y = (ess: number) => top + (1 - (ess - 1) / Math.max(1, particles - 1)) * (height - top - bottom);
+    const label = points.length === 0 ? "No effective-sample-size check ran (every particle ended first)."
+        : `Effective sample size over tokens: ${points.map((point) => `${point.token}: ${point.ess.toFixed(1)}${point.resampled ? " (resampled)" : ""}`).join(", ")}`;
+    const plot = svg(doc, "svg", {class: "ess-plot", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label, preserveAspectRatio: "xMinYMin meet"},
+        svg(doc, "line", {class: "axis", x1: left, y1: top, x2: left, y2: height - bottom}),
+        svg(doc, "line", {class: "axis", x1: left, y1: height - bottom, x2: width - right, y2: height - bottom}),
+        svg(doc, "text", {class: "axis-label", x: left - 4, y: y(particles) + 4, "text-anchor": "end"}, String(particles)),
+        svg(doc, "text", {class: "axis-label", x: left - 4, y: y(1) + 4, "text-anchor": "end"}, "1"),
+        svg(doc, "text", {class: "axis-label", x: width - right, y: height - 6, "text-anchor": "end"}, `token ${last}`),
+        points.length > 1 ? svg(doc, "polyline", {class: "ess-line", points: points.map((point) => `${x(point.token)},${y(point.ess)}`).join(" ")}) : null,
+        points.map((point) => svg(doc, "circle", {class: point.resampled ? "resampled" : "checked", cx: x(point.token), cy: y(point.ess), r: point.resampled ? 4 : 2.5},
+            svg(doc, "title", {}, `token ${point.token}: ESS ${point.ess.toFixed(1)}${point.resampled ? ", resampled" : ""}`))));
+    return h(doc, "figure", {class: "plot"}, plot,
+        h(doc, "figcaption", {}, "Effective sample size at each check; filled marks are resamplings (ESS fell below the threshold)."));
 }

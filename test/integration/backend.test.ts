@@ -5,8 +5,9 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {CancellationTokenSource, ResponseError} from "vscode-jsonrpc/node";
 import {
-    ERROR_CODES, LOAD_MODEL_REQUEST, SOLVE_REQUEST, STATUS, type BackendStatus, type LoadModelResult, type SolveParams, type SolveResult
-} from "../../src/backend/protocol.js";
+    ERROR_CODES, LOAD_MODEL_REQUEST, SOLVE_REQUEST, STATUS, type BackendStatus, type LoadModelResult, type SolveResponse
+} from "../../src/protocol/backend.js";
+import type {SolvedSample} from "../../src/protocol/results.js";
 import {PIVOTAL_CHAIN, writeMarkovModel} from "../../src/testmodels/markov.js";
 import {Backend} from "../support/backend.js";
 import {buildCli} from "../support/cli.js";
@@ -14,6 +15,12 @@ import {MODEL_PATH, ModelServer} from "../support/model-server.js";
 import {sharedModel} from "../support/shared.js";
 
 const STORIES = sharedModel("stories260K.gguf");
+
+/** The pids of `pid`'s child processes (Linux). */
+async function childPids(pid: number): Promise<number[]> {
+    const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8");
+    return children.trim().split(/\s+/).filter(Boolean).map(Number);
+}
 
 async function rejection(promise: Promise<unknown>): Promise<ResponseError<unknown>> {
     try {
@@ -30,11 +37,14 @@ describe("backend process (power-sampling serve --stdio)", function () {
     let folder: string;
     let pivotal: string;
     let backend: Backend;
-    const solve = (params: Partial<SolveParams>, source?: CancellationTokenSource): Promise<SolveResult> => {
-        const full = {prompt: "", model: pivotal, ...params};
+    /** A solve request from flat fields: prompt, model, mode and jobId at the top, the rest as sampling parameters. */
+    const solve = (fields: Record<string, unknown>, source?: CancellationTokenSource): Promise<SolveResponse> => {
+        const {prompt = "", model = pivotal, mode, jobId, ...params} = fields;
+        const request = {prompt, model, mode, jobId, params};
         // An explicit undefined token would make vscode-jsonrpc send the params by position.
-        return source ? backend.connection.sendRequest(SOLVE_REQUEST, full, source.token) : backend.connection.sendRequest(SOLVE_REQUEST, full);
+        return source ? backend.connection.sendRequest(SOLVE_REQUEST, request, source.token) : backend.connection.sendRequest(SOLVE_REQUEST, request);
     };
+    const answer = (result: SolveResponse): SolvedSample => result.samples[result.answerIndex]!;
 
     before(async () => {
         await buildCli();
@@ -49,16 +59,27 @@ describe("backend process (power-sampling serve --stdio)", function () {
     });
 
     it("solves on a Markov-chain GGUF with k alternatives grouped by final answer", async () => {
-        const result = await solve({method: "power", alternatives: 6, mcmcSteps: 100, blockSize: 8, maxTokens: 8, seed: 3});
-        assert.equal(result.alternatives.length, 6);
+        const result = await solve({method: "power", samples: 6, mcmcSteps: 100, blockSize: 8, maxTokens: 8, seed: 3});
+        assert.equal(result.samples.length, 6);
         assert.equal(result.groups.reduce((sum, g) => sum + g.count, 0), 6);
         assert.ok(result.groups.every((g) => Math.abs(g.share - g.count / 6) < 1e-12));
-        assert.deepEqual(result.answer, result.alternatives[result.answerIndex]);
-        assert.ok(result.alternatives.every((a) => /^(Ba|Bb|Aa\d)$/.test(a.text) && a.finishReason === "eos" && a.tokenCount === 2));
-        assert.ok(result.alternatives.every((a) => a.finalAnswer === a.text));
-        assert.equal(result.answer.text, "Bb", "p^4 puts 99.5 % on B b");
+        assert.ok(result.samples.every((a) => /^(Ba|Bb|Aa\d)$/.test(a.text) && a.finishReason === "eos" && a.tokenCount === 2));
+        assert.ok(result.samples.every((a) => a.finalAnswer === a.text && a.tokens.join("") === a.text));
+        assert.equal(answer(result).text, "Bb", "p^4 puts 99.5 % on B b");
         assert.ok(result.stats.mcmcSteps === 600 && result.stats.acceptanceRate !== null);
-        assert.equal(result.params.alternatives, 6);
+        assert.equal(result.params.samples, 6);
+    });
+
+    it("solves with Power-SMC: one draw per run, the particles with their weights", async () => {
+        const result = await solve({method: "smc", samples: 3, particles: 32, resampleInterval: 1, maxTokens: 8, seed: 3});
+        assert.equal(result.samples.length, 3);
+        assert.equal(result.smc!.length, 3);
+        for (const run of result.smc!) {
+            assert.ok(Math.abs(run.particles.reduce((sum, p) => sum + p.weight, 0) - 1) < 1e-9);
+            assert.equal(run.particles.reduce((sum, p) => sum + p.copies, 0), 32);
+            assert.ok(run.ess.length > 0);
+        }
+        assert.ok(result.samples.every((s) => s.text === "Bb"), "p^4 puts 99.5 % on B b");
     });
 
     it("keeps one model loaded across jobs and solves on stories260K in raw mode", async () => {
@@ -66,24 +87,24 @@ describe("backend process (power-sampling serve --stdio)", function () {
         const second = await solve({model: STORIES, prompt: "Once upon a time", method: "standard", maxTokens: 24, seed: 1});
         assert.ok(first.stats.loadMs > 0, "first job loads");
         assert.equal(second.stats.loadMs, 0, "second job reuses the loaded model");
-        assert.equal(first.answer.text, second.answer.text);
-        assert.match(first.answer.text, /^[ ,]+[a-z]/i, "continues the prompt, leading space kept");
+        assert.equal(answer(first).text, answer(second).text);
+        assert.match(answer(first).text, /^[ ,]+[a-z]/i, "continues the prompt, leading space kept");
         const status = await backend.connection.sendRequest(STATUS) as BackendStatus;
         assert.equal(status.model, STORIES);
         assert.equal(status.state, "idle");
-        assert.equal(status.gpu, "cpu");
-        assert.equal(status.threads, 1);
+        assert.equal(status.compute!.gpu, "cpu");
+        assert.equal(status.compute!.threads, 1);
         assert.ok(status.contextSize! > 0);
     });
 
     it("streams progress before the result, in order, with chain texts", async () => {
         backend.progress.length = 0;
         const jobId = "progress-job";
-        const result = await solve({model: STORIES, prompt: "Once upon a time", method: "power", alternatives: 2, blockSize: 16, maxTokens: 32, mcmcSteps: 3, seed: 4, jobId});
+        const result = await solve({model: STORIES, prompt: "Once upon a time", method: "power", samples: 2, blockSize: 16, maxTokens: 32, mcmcSteps: 3, seed: 4, jobId});
         const progress = backend.progress.filter((p) => p.jobId === jobId);
         assert.ok(progress.length > 5, `${progress.length} progress notifications`);
-        assert.ok(progress.every((p, i) => i === 0 || p.proposedTokens >= progress[i - 1]!.proposedTokens));
-        assert.ok(progress.every((p) => p.chains.length === 2 && p.blocks === 2 && p.mcmcStepsPerBlock === 3));
+        assert.ok(progress.every((p, i) => i === 0 || (p.proposedTokens >= progress[i - 1]!.proposedTokens && p.fraction >= progress[i - 1]!.fraction)));
+        assert.ok(progress.every((p) => p.texts.length === 2 && p.power!.blocks === 2 && p.power!.mcmcSteps === 3 && p.fraction <= 1));
         assert.ok(progress.at(-1)!.proposedTokens <= result.stats.proposedTokens);
         assert.equal(result.jobId, jobId);
     });
@@ -101,19 +122,49 @@ describe("backend process (power-sampling serve --stdio)", function () {
         assert.ok(latencyMs < 250, `cancel answered after ${latencyMs.toFixed(0)} ms`);
         console.log(`      cancellation answered in ${latencyMs.toFixed(1)} ms`);
         const next = await solve({method: "greedy", maxTokens: 8});
-        assert.equal(next.answer.text, "Aa0");
+        assert.equal(answer(next).text, "Aa0");
         assert.ok(next.stats.queuedMs < 250, `the cancelled job held the queue ${next.stats.queuedMs.toFixed(0)} ms`);
+    });
+
+    it("a cancel that arrives before its request is dispatched (one write) cancels it", async () => {
+        const request = {jsonrpc: "2.0", id: "early", method: SOLVE_REQUEST, params: {prompt: "", model: pivotal, params: {method: "power", maxTokens: 8, mcmcSteps: 5000}}};
+        const cancel = {jsonrpc: "2.0", method: "$/cancelRequest", params: {id: "early"}};
+        const answered = new Promise<{error?: {code: number}}>((resolve) => {
+            let buffer = "";
+            const onData = (chunk: Buffer) => {
+                buffer += chunk.toString("utf8");
+                const match = /\{"jsonrpc":"2\.0","id":"early"[^\n]*?\}(?=Content-Length|$)/.exec(buffer);
+                if (match) {
+                    backend.process.stdout!.off("data", onData);
+                    resolve(JSON.parse(match[0]) as {error?: {code: number}});
+                }
+            };
+            backend.process.stdout!.on("data", onData);
+        });
+        const frame = (message: unknown) => {
+            const body = Buffer.from(JSON.stringify(message), "utf8");
+            return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]);
+        };
+        const start = performance.now();
+        backend.process.stdin!.write(Buffer.concat([frame(request), frame(cancel)]));
+        const reply = await answered;
+        assert.equal(reply.error?.code, ERROR_CODES.cancelled, JSON.stringify(reply));
+        assert.ok(performance.now() - start < 5000, "answered without running the 5,000-step job");
     });
 
     it("answers bad input with specific errors and keeps serving", async () => {
         const notGguf = join(folder, "notes.txt");
         await writeFile(notGguf, "not a model");
-        const cases: [Partial<SolveParams> | Record<string, unknown>, number, RegExp][] = [
+        const cases: [Record<string, unknown>, number, RegExp][] = [
             [{model: join(folder, "missing.gguf")}, ERROR_CODES.modelUnavailable, /not found.*missing\.gguf/],
             [{model: notGguf}, ERROR_CODES.modelUnavailable, /not a GGUF/],
-            [{alpha: 0.5}, ERROR_CODES.invalidParams, /alpha must be a number >= 1/],
-            [{blockSize: 0}, ERROR_CODES.invalidParams, /blockSize must be an integer >= 1/],
-            [{alternatives: 0}, ERROR_CODES.invalidParams, /alternatives must be an integer >= 1/],
+            [{alpha: 0.5}, ERROR_CODES.invalidParams, /alpha must be a number in 1\.\.64, got 0\.5/],
+            [{blockSize: 0}, ERROR_CODES.invalidParams, /blockSize must be an integer in 1\.\./],
+            [{samples: 0}, ERROR_CODES.invalidParams, /samples must be an integer in 1\.\.4096/],
+            [{samples: 100000}, ERROR_CODES.invalidParams, /samples must be an integer in 1\.\.4096, got 100000/],
+            [{particles: 1000}, ERROR_CODES.invalidParams, /particles must be an integer in 1\.\.256/],
+            [{alternatives: 3}, ERROR_CODES.invalidParams, /unknown sampling parameter "alternatives"/],
+            [{prompt: "x".repeat(2 * 1024 * 1024)}, ERROR_CODES.invalidParams, /the prompt is over 1,048,576 bytes/],
             [{mode: "poetry"}, ERROR_CODES.invalidParams, /mode must be one of raw, chat, math, code/],
             [{method: "beam"}, ERROR_CODES.invalidParams, /method must be one of/],
             [{prompt: 42}, ERROR_CODES.invalidParams, /prompt must be a string/],
@@ -122,22 +173,38 @@ describe("backend process (power-sampling serve --stdio)", function () {
             [{model: STORIES, prompt: "hi", maxTokens: 5000}, ERROR_CODES.invalidParams, /context/]
         ];
         for (const [params, code, message] of cases) {
-            const error = await rejection(solve(params as Partial<SolveParams>));
+            const error = await rejection(solve(params));
             assert.equal(error.code, code, `${JSON.stringify(params).slice(0, 80)}: ${error.message}`);
             assert.match(error.message, message);
             assert.ok(!error.message.includes("\n"), "one line");
         }
         const unknown = await rejection(backend.connection.sendRequest("powerSampling/unknown", {}));
         assert.equal(unknown.code, -32601);
+        const positional = await rejection(backend.connection.sendRequest(SOLVE_REQUEST, "a prompt", pivotal));
+        assert.equal(positional.code, ERROR_CODES.invalidParams, positional.message);
         const ok = await solve({method: "greedy", maxTokens: 8});
-        assert.equal(ok.answer.text, "Aa0");
+        assert.equal(answer(ok).text, "Aa0");
+    });
+
+    it("refuses what would not fit in memory, saying what it needs, before allocating it", async () => {
+        const small = await Backend.start({cacheDir: join(folder, "cache")}, {POWER_SAMPLING_MEMORY_MB: "100"});
+        try {
+            const request = {prompt: "", model: pivotal, params: {method: "smc", particles: 256, maxTokens: 2000}};
+            const error = await rejection(small.connection.sendRequest(SOLVE_REQUEST, request));
+            assert.equal(error.code, ERROR_CODES.invalidParams);
+            assert.match(error.message, /one group of 256 sequences of 2,00\d tokens needs about [\d.]+ (MB|GB) of memory; 100 MB is free for it/);
+            const fits = await small.connection.sendRequest(SOLVE_REQUEST, {prompt: "", model: pivotal, params: {method: "smc", particles: 16, samples: 8, maxTokens: 8}}) as SolveResponse;
+            assert.equal(fits.samples.length, 8, "smaller requests still run, in waves if need be");
+        } finally {
+            await small.stop();
+        }
     });
 
     it("survives malformed JSON-RPC on its stdin", async () => {
         const garbage = "{this is not json";
         backend.process.stdin!.write(`Content-Length: ${garbage.length}\r\n\r\n${garbage}`);
         const ok = await solve({method: "greedy", maxTokens: 8});
-        assert.equal(ok.answer.text, "Aa0");
+        assert.equal(answer(ok).text, "Aa0");
         assert.equal(backend.process.exitCode, null);
     });
 
@@ -152,7 +219,7 @@ describe("backend process (power-sampling serve --stdio)", function () {
         sources.forEach((s) => s.cancel());
         assert.equal((await waiting).code, ERROR_CODES.cancelled);
         assert.equal((await running).code, ERROR_CODES.cancelled);
-        assert.equal((await solve({method: "greedy", maxTokens: 8})).answer.text, "Aa0");
+        assert.equal(answer(await solve({method: "greedy", maxTokens: 8})).text, "Aa0");
     });
 
     it("notifies status changes: loading, running, idle, with the queue length", async () => {
@@ -189,6 +256,49 @@ describe("backend process (power-sampling serve --stdio)", function () {
         assert.equal(await other.stop(), 0);
     });
 
+    it("at shutdown cancels the running job, then refuses new requests", async () => {
+        const other = await Backend.start({cacheDir: join(folder, "cache")});
+        try {
+            const running = rejection(other.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once upon a time", model: STORIES, params: {method: "power", blockSize: 64, maxTokens: 512, mcmcSteps: 200}}));
+            while (!other.statuses.some((s) => s.state === "running" && s.compute !== null)) await new Promise((r) => setTimeout(r, 5));
+            await other.connection.sendRequest("shutdown");
+            assert.equal((await running).code, ERROR_CODES.cancelled);
+            const after = await rejection(other.connection.sendRequest(SOLVE_REQUEST, {prompt: "", model: pivotal}));
+            assert.equal(after.code, ERROR_CODES.invalidRequest);
+            assert.match(after.message, /shutting down/);
+        } finally {
+            await other.stop();
+        }
+    });
+
+    it("rejects bad initialization options by name", async () => {
+        for (const [options, message] of [[{queueLimit: 0}, /queueLimit must be an integer in 1\.\.1000, got 0/], [{cacheDir: 42}, /cacheDir must be a folder path, got 42/],
+            [{gpu: "tpu"}, /gpu must be one of auto, cpu, cuda, vulkan, metal/], [{colour: "blue"}, /unknown initialization option "colour"/]] as const) {
+            const error = await rejection(Backend.start(options as Record<string, unknown>));
+            assert.match(error.message, message);
+        }
+    });
+
+    it("a model that crashes llama.cpp takes down its engine process only: the backend answers and serves on", async () => {
+        // Loading is a native call: a kill stands in for any native abort.
+        const other = await Backend.start({cacheDir: join(folder, "cache")});
+        try {
+            const job = rejection(other.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once upon a time", model: STORIES, params: {method: "power", blockSize: 64, maxTokens: 512, mcmcSteps: 200}}));
+            while (!other.statuses.some((s) => s.state === "running" && s.compute !== null)) await new Promise((r) => setTimeout(r, 5));
+            const engines = await childPids(other.process.pid!);
+            assert.equal(engines.length, 1, "one engine process");
+            process.kill(engines[0]!, "SIGABRT");
+            const error = await job;
+            assert.equal(error.code, ERROR_CODES.modelUnavailable);
+            assert.match(error.message, /the model process stopped \(SIGABRT\) while sampling/);
+            const again = await other.connection.sendRequest(SOLVE_REQUEST, {prompt: "", model: pivotal, params: {method: "greedy", maxTokens: 8}}) as SolveResponse;
+            assert.equal(answer(again).text, "Aa0", "a fresh engine serves the next job");
+            assert.equal(other.process.exitCode, null);
+        } finally {
+            await other.stop();
+        }
+    });
+
     describe("downloading a model from a local HTTP server (127.0.0.1)", () => {
         let server: ModelServer;
         before(async () => {
@@ -204,15 +314,15 @@ describe("backend process (power-sampling serve --stdio)", function () {
             try {
                 server.slow = {chunkBytes: 64 * 1024, intervalMs: 20};
                 const source = new CancellationTokenSource();
-                const first = rejection(downloader.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once", model: url, maxTokens: 4}, source.token));
+                const first = rejection(downloader.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once", model: url, params: {maxTokens: 4}}, source.token));
                 while (!downloader.statuses.some((s) => s.state === "downloading" && (s.progress ?? 0) > 0)) await new Promise((r) => setTimeout(r, 5));
                 source.cancel();
                 assert.equal((await first).code, ERROR_CODES.cancelled);
 
                 server.slow = null;
                 downloader.statuses.length = 0;
-                const result = await downloader.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once", model: url, method: "greedy", maxTokens: 4}) as SolveResult;
-                assert.ok(result.answer.tokenCount > 0);
+                const result = await downloader.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once", model: url, params: {method: "greedy", maxTokens: 4}}) as SolveResponse;
+                assert.ok(answer(result).tokenCount > 0);
                 const progress = downloader.statuses.filter((s) => s.state === "downloading").map((s) => s.progress ?? 0);
                 assert.ok(progress.length > 0 && progress.every((p, i) => i === 0 || p >= progress[i - 1]!), progress.join(","));
             } finally {
@@ -221,8 +331,8 @@ describe("backend process (power-sampling serve --stdio)", function () {
             await server.stop();
             const offline = await Backend.start({cacheDir});
             try {
-                const result = await offline.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once", model: url, method: "greedy", maxTokens: 4}) as SolveResult;
-                assert.ok(result.answer.tokenCount > 0, "served from the cache with the server gone");
+                const result = await offline.connection.sendRequest(SOLVE_REQUEST, {prompt: "Once", model: url, params: {method: "greedy", maxTokens: 4}}) as SolveResponse;
+                assert.ok(answer(result).tokenCount > 0, "served from the cache with the server gone");
                 assert.ok(!offline.statuses.some((s) => s.state === "downloading"), "no download the second time");
             } finally {
                 await offline.stop();

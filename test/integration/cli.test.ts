@@ -57,20 +57,26 @@ function parseJson(result: CliResult): JsonResult {
     return parsed as JsonResult;
 }
 
+/** What params holds when no flag sets it. */
+const DEFAULTS = {alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, samples: 1, particles: 16, resampleInterval: 16, essThreshold: 0.5,
+    alphaRampTokens: 0, mode: "raw"};
+
 function assertKeys(object: object, keys: readonly string[], what: string): void {
     assert.deepEqual(Object.keys(object).sort(), [...keys].sort(), `${what} keys`);
 }
 
 /** The documented JSON shape, field by field. */
 function assertJsonShape(json: JsonResult): void {
-    assertKeys(json, ["method", "params", "samples", "stats"], "top-level");
-    assertKeys(json.params, ["alpha", "blockSize", "mcmcSteps", "maxTokens", "samples", "seed"], "params");
-    assertKeys(json.stats, ["proposedTokens", "mcmcSteps", "acceptedSteps", "acceptanceRate", "wallMs", "loadMs", "promptTokens"], "stats");
+    assertKeys(json, ["method", "params", "samples", "answerIndex", "groups", "stats", ...(json.method === "smc" ? ["smc"] : [])], "top-level");
+    assertKeys(json.params, ["alpha", "blockSize", "mcmcSteps", "maxTokens", "samples", "particles", "resampleInterval", "essThreshold",
+        "alphaRampTokens", "seed", "mode"], "params");
+    assertKeys(json.stats, ["proposedTokens", "mcmcSteps", "acceptedSteps", "acceptanceRate", "resamplings", "wallMs", "loadMs", "queuedMs",
+        "promptTokens"], "stats");
     assert.ok(Array.isArray(json.samples), "samples is an array");
     assert.equal(json.samples.length, json.params.samples, "one entry per requested sample");
     for (const [i, s] of json.samples.entries()) {
         const where = `samples[${i}]`;
-        assertKeys(s, ["text", "tokens", "finishReason", "logProb", "tokenCount"], where);
+        assertKeys(s, ["text", "tokens", "finishReason", "logProb", "tokenCount", "finalAnswer", "changedOffsets"], where);
         assert.equal(typeof s.text, "string", `${where}.text`);
         assert.ok(Array.isArray(s.tokens) && s.tokens.every((t) => typeof t === "string"), `${where}.tokens is an array of strings`);
         assert.ok(s.finishReason === "eos" || s.finishReason === "length", `${where}.finishReason is ${s.finishReason}`);
@@ -131,7 +137,7 @@ describe("power-sampling command line (dist/cli.js, real llama.cpp)", function (
             const json = parseJson(await solveStories([...standardArgs(5), PROMPT]));
             assertJsonShape(json);
             assert.equal(json.method, "standard");
-            assert.deepEqual(json.params, {alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 24, samples: 2, seed: 5});
+            assert.deepEqual(json.params, {...DEFAULTS, maxTokens: 24, samples: 2, seed: 5});
             assert.equal(json.samples.length, 2);
             assert.equal(json.stats.acceptanceRate, null, "no MCMC for standard sampling");
             assert.equal(json.stats.mcmcSteps, 0);
@@ -164,7 +170,7 @@ describe("power-sampling command line (dist/cli.js, real llama.cpp)", function (
                     "--mcmc-steps", "3", "--max-tokens", "16", "--seed", String(seed), PROMPT]));
                 assertJsonShape(json);
                 assert.equal(json.method, "power");
-                assert.deepEqual(json.params, {alpha: 4, blockSize: 8, mcmcSteps: 3, maxTokens: 16, samples: 1, seed});
+                assert.deepEqual(json.params, {...DEFAULTS, blockSize: 8, mcmcSteps: 3, maxTokens: 16, samples: 1, seed});
                 const {stats} = json;
                 const sample = json.samples[0]!;
                 assert.equal(stats.mcmcSteps % 3, 0, `mcmcSteps ${stats.mcmcSteps} is a multiple of 3`);

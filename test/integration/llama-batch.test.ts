@@ -7,7 +7,7 @@
 import {strict as assert} from "node:assert";
 import type {LlamaLanguageModel} from "../../src/llama/model.js";
 import type {Continuation, ContinueRequest, SequenceBatch} from "../../src/sampling/model.js";
-import {resolveParams} from "../../src/sampling/params.js";
+import {resolveParams} from "../../src/protocol/params.js";
 import {Random} from "../../src/sampling/random.js";
 import {sample} from "../../src/sampling/run.js";
 import {parseMarkovSpec} from "../../src/testmodels/markov.js";
@@ -51,8 +51,8 @@ describe("llama.cpp sequence batch", function () {
     for (const temperature of [0.25, 1, 0]) {
         it(`draws at temperature ${temperature} with exact per-token log p and log q`, async () => {
             await withBatch(2, async (batch) => {
-                const requests = [{sequence: 0, prefix: [], maxTokens: 12}, {sequence: 1, prefix: [], maxTokens: 12}];
-                const results = await batch.continue(requests, {temperature, random: new Random(3)});
+                const requests = [0, 1].map((sequence) => ({sequence, prefix: [], maxTokens: 12, random: new Random(3, sequence)}));
+                const results = await batch.continue(requests, {temperature});
                 for (const [k, request] of requests.entries()) await assertExact(request, results[k]!, temperature);
             });
         });
@@ -72,7 +72,7 @@ describe("llama.cpp sequence batch", function () {
         const draw = async () => {
             let tokens: number[][] = [];
             await withBatch(3, async (batch) => {
-                const results = await batch.continue([0, 1, 2].map((sequence) => ({sequence, prefix: [], maxTokens: 10})), {temperature: 0.5, random: new Random(9)});
+                const results = await batch.continue([0, 1, 2].map((sequence) => ({sequence, prefix: [], maxTokens: 10, random: new Random(9, sequence)})), {temperature: 0.5});
                 tokens = results.map((result) => result.tokens);
             });
             return tokens;
@@ -82,8 +82,8 @@ describe("llama.cpp sequence batch", function () {
 
     it("more sequences than one llama.cpp context holds: each context shares the prompt, draws stay exact", async () => {
         await withBatch(300, async (batch) => {
-            const requests = Array.from({length: 300}, (_, sequence) => ({sequence, prefix: [], maxTokens: 3}));
-            const results = await batch.continue(requests, {temperature: 1, random: new Random(8)});
+            const requests = Array.from({length: 300}, (_, sequence) => ({sequence, prefix: [], maxTokens: 3, random: new Random(8, sequence)}));
+            const results = await batch.continue(requests, {temperature: 1});
             // The first and last sequence of each context (256 per context).
             for (const k of [0, 255, 256, 299]) await assertExact(requests[k]!, results[k]!, 1);
         });
@@ -94,14 +94,41 @@ describe("llama.cpp sequence batch", function () {
             const random = new Random(3);
             // Sequences 0 and 2 stop after 6 tokens, so 1 and 3 go on with a gap between them, and 3
             // moves into 0's slot holding tokens of its own that 0's cache does not.
-            const first = [6, 14, 6, 14].map((maxTokens, sequence) => ({sequence, prefix: [], maxTokens}));
-            const results = await batch.continue(first, {temperature: 1, random});
+            const first = [6, 14, 6, 14].map((maxTokens, sequence) => ({sequence, prefix: [], maxTokens, random}));
+            const results = await batch.continue(first, {temperature: 1});
             assert.notDeepEqual(results[3]!.tokens.slice(0, 5), results[0]!.tokens.slice(0, 5), "the moved cache must differ from the one it replaces");
             for (const [k, request] of first.entries()) await assertExact(request, results[k]!, 1);
             // Each sequence continues from its own text, wherever its cache now lives.
-            const again = first.map((request, k) => ({sequence: request.sequence, prefix: results[k]!.tokens.slice(0, 1 + k), maxTokens: 6}));
-            const more = await batch.continue(again, {temperature: 1, random});
+            const again = first.map((request, k) => ({sequence: request.sequence, prefix: results[k]!.tokens.slice(0, 1 + k), maxTokens: 6, random}));
+            const more = await batch.continue(again, {temperature: 1});
             for (const [k, request] of again.entries()) await assertExact(request, more[k]!, 1);
         });
+    });
+
+    it("a copy makes one sequence hold another's cache: it continues the other's text exactly", async () => {
+        await withBatch(3, async (batch) => {
+            const random = new Random(4);
+            const first = await batch.continue([0, 1, 2].map((sequence) => ({sequence, prefix: [], maxTokens: 10, random})), {temperature: 1});
+            assert.notDeepEqual(first[0]!.tokens, first[1]!.tokens);
+            // SMC's resampling: sequence 1 takes sequence 0's place and both go on from 0's text.
+            await batch.copy(0, 1);
+            const requests = [0, 1].map((sequence) => ({sequence, prefix: first[0]!.tokens, maxTokens: 8, random}));
+            const next = await batch.continue(requests, {temperature: 1});
+            for (const [k, request] of requests.entries()) await assertExact(request, next[k]!, 1);
+        });
+    });
+
+    it("copies across contexts re-evaluate the prefix, still exactly; groups are never split across contexts", async () => {
+        const batch = await model.openBatch(prompt, 300, 32, {groupSize: 100});
+        try {
+            const random = new Random(6);
+            const first = await batch.continue([0, 299].map((sequence) => ({sequence, prefix: [], maxTokens: 6, random})), {temperature: 1});
+            await batch.copy(299, 0);
+            const request = {sequence: 0, prefix: first[1]!.tokens, maxTokens: 6, random};
+            const [next] = await batch.continue([request], {temperature: 1});
+            await assertExact(request, next!, 1);
+        } finally {
+            await batch.dispose();
+        }
     });
 });

@@ -6,7 +6,7 @@ import {strict as assert} from "node:assert";
 import {sumFrom} from "../../src/sampling/chain.js";
 import {empiricalDistribution, enumerateCompletions, powerDistribution, temperedDistribution, totalVariation} from "../../src/sampling/exact.js";
 import type {LlamaLanguageModel} from "../../src/llama/model.js";
-import {resolveParams, type SamplingParams} from "../../src/sampling/params.js";
+import {resolveParams, type SamplingParams} from "../../src/protocol/params.js";
 import {sample, type SamplingResult} from "../../src/sampling/run.js";
 import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
 import {markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";

@@ -1,12 +1,12 @@
 /** A real backend process (`power-sampling serve --stdio`) and a JSON-RPC client for it. */
 import {type ChildProcess, spawn} from "node:child_process";
 import {createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection} from "vscode-jsonrpc/node";
-import type {BackendStatus, InitializationOptions, ProgressParams} from "../../src/backend/protocol.js";
-import {PROGRESS_NOTIFICATION, STATUS} from "../../src/backend/protocol.js";
+import type {BackendStatus, InitializationOptions, ProgressNotification} from "../../src/protocol/backend.js";
+import {PROGRESS_NOTIFICATION, STATUS} from "../../src/protocol/backend.js";
 import {CLI_PATH} from "./cli.js";
 
 export class Backend {
-    readonly progress: ProgressParams[] = [];
+    readonly progress: ProgressNotification[] = [];
     readonly statuses: BackendStatus[] = [];
     stderr = "";
     readonly exited: Promise<number | null>;
@@ -14,17 +14,23 @@ export class Backend {
     private constructor(readonly process: ChildProcess, readonly connection: MessageConnection) {
         this.exited = new Promise((resolve) => process.once("exit", (code) => resolve(code)));
         process.stderr!.on("data", (chunk: Buffer) => { this.stderr += chunk.toString(); });
-        connection.onNotification(PROGRESS_NOTIFICATION, (p: ProgressParams) => { this.progress.push(p); });
+        connection.onNotification(PROGRESS_NOTIFICATION, (p: ProgressNotification) => { this.progress.push(p); });
         connection.onNotification(STATUS, (s: BackendStatus) => { this.statuses.push(s); });
         connection.listen();
     }
 
-    /** Starts the process and completes the LSP handshake. */
-    static async start(initializationOptions: InitializationOptions = {}): Promise<Backend> {
-        const child = spawn(process.execPath, [CLI_PATH, "serve", "--stdio", "--threads", "1"], {stdio: ["pipe", "pipe", "pipe"]});
+    /** Starts the process (with `env` added to this one's) and completes the LSP handshake. */
+    static async start(initializationOptions: InitializationOptions = {}, env: Record<string, string> = {}): Promise<Backend> {
+        const child = spawn(process.execPath, [CLI_PATH, "serve", "--stdio", "--threads", "1"], {stdio: ["pipe", "pipe", "pipe"], env: {...process.env, ...env}});
         const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
         const backend = new Backend(child, connection);
-        await connection.sendRequest("initialize", {processId: process.pid, rootUri: null, capabilities: {}, initializationOptions});
+        try {
+            await connection.sendRequest("initialize", {processId: process.pid, rootUri: null, capabilities: {}, initializationOptions});
+        } catch (error) {
+            child.kill("SIGKILL");
+            connection.dispose();
+            throw error;
+        }
         await connection.sendNotification("initialized", {});
         return backend;
     }

@@ -7,7 +7,7 @@ import {
     normaliseAnswer,
     normaliseCode,
 } from "../../src/answers/answers.js";
-import type {PromptMode} from "../../src/backend/protocol.js";
+import type {PromptMode} from "../../src/protocol/params.js";
 
 describe("extractFinalAnswer", () => {
     const cases: [string, string, PromptMode, string | null][] = [

@@ -2,19 +2,19 @@ import {strict as assert} from "node:assert";
 import {CancelledError, InvalidInputError} from "../../src/sampling/errors.js";
 import {blockwisePowerDistribution, empiricalDistribution, enumerateCompletions, powerDistribution, temperedDistribution, totalVariation,
     type NextTokenDistribution} from "../../src/sampling/exact.js";
-import {resolveParams, type SamplingParams} from "../../src/sampling/params.js";
+import {resolveParams, type SamplingParams} from "../../src/protocol/params.js";
 import {sample, type SamplingResult} from "../../src/sampling/run.js";
 import {logAcceptanceRatio} from "../../src/sampling/power.js";
 import {EOS, PIVOTAL, VARIABLE_LENGTH} from "../support/chains.js";
 import {ExactModel} from "../support/exact-model.js";
 import {tvNoiseQuantile} from "../support/noise.js";
 
-async function draw(next: NextTokenDistribution, params: Partial<SamplingParams>): Promise<SamplingResult> {
+export async function draw(next: NextTokenDistribution, params: Partial<SamplingParams>): Promise<SamplingResult> {
     return sample(new ExactModel(next, EOS), [], resolveParams({seed: 7, ...params}));
 }
 
 /** Completions as enumeration keys them: EOS included when the sample ended with it. */
-function completions(result: SamplingResult): number[][] {
+export function completions(result: SamplingResult): number[][] {
     return result.samples.map((s) => (s.finishReason === "eos" ? [...s.tokens, EOS] : s.tokens));
 }
 
@@ -159,31 +159,43 @@ describe("power sampler mechanics", () => {
         const params = resolveParams({method: "power", blockSize: 2, maxTokens: 4, mcmcSteps: 1000, samples: 4, seed: 1});
         const run = sample(new ExactModel(VARIABLE_LENGTH, EOS), [], params, {
             signal: controller.signal,
-            onProgress: (progress) => { if (progress.mcmcSteps >= 40) controller.abort(); }
+            onProgress: (progress) => { if (progress.proposedTokens >= 100) controller.abort(); }
         });
         await assert.rejects(run, CancelledError);
     });
 });
 
 describe("parameters", () => {
-    it("fills the paper's defaults", () => {
+    it("fills the paper's defaults, and Power-SMC's", () => {
         const params = resolveParams({});
-        assert.deepEqual({...params, seed: 0}, {method: "power", alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, samples: 1, seed: 0});
+        assert.deepEqual({...params, seed: 0}, {
+            method: "power", alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, samples: 1,
+            particles: 16, resampleInterval: 16, essThreshold: 0.5, alphaRampTokens: 0, seed: 0
+        });
     });
 
-    const invalid: [Partial<SamplingParams>, RegExp][] = [
-        [{alpha: 0.5}, /alpha must be a number >= 1, got 0.5/],
-        [{alpha: Number.NaN}, /alpha/],
-        [{blockSize: 0}, /blockSize must be an integer >= 1, got 0/],
-        [{maxTokens: 0}, /maxTokens must be an integer >= 1/],
-        [{mcmcSteps: -1}, /mcmcSteps must be an integer >= 0, got -1/],
-        [{samples: 1.5}, /samples must be an integer >= 1, got 1.5/],
-        [{seed: -3}, /seed must be an integer in 0..4294967295/],
-        [{method: "beam" as never}, /method must be one of power, low-temperature, standard, greedy, got "beam"/]
+    const invalid: [unknown, RegExp][] = [
+        [{alpha: 0.5}, /^alpha must be a number in 1\.\.64, got 0\.5$/],
+        [{alpha: Number.NaN}, /^alpha must be a number in 1\.\.64, got NaN$/],
+        [{blockSize: 0}, /^blockSize must be an integer in 1\.\.32768, got 0$/],
+        [{maxTokens: 0}, /^maxTokens must be an integer in 1\.\./],
+        [{mcmcSteps: -1}, /^mcmcSteps must be an integer in 0\.\.10000, got -1$/],
+        [{samples: 1.5}, /^samples must be an integer in 1\.\.4096, got 1\.5$/],
+        [{samples: 100000}, /^samples must be an integer in 1\.\.4096, got 100000$/],
+        [{particles: 0}, /^particles must be an integer in 1\.\.256, got 0$/],
+        [{essThreshold: -0.1}, /^essThreshold must be a number in 0\.\.1, got -0\.1$/],
+        [{seed: -3}, /^seed must be an integer in 0\.\.4294967295/],
+        [{method: "beam"}, /^method must be one of power, smc, low-temperature, standard, greedy, got "beam"$/],
+        [{particle: 8}, /^unknown sampling parameter "particle"$/],
+        [[1, 2], /^sampling parameters must be an object$/]
     ];
     for (const [input, message] of invalid) {
         it(`rejects ${JSON.stringify(input)}`, () => assert.throws(() => resolveParams(input), (e: Error) => e instanceof InvalidInputError && message.test(e.message)));
     }
+
+    it("names the parameter as the caller calls it (a flag, a setting)", () => {
+        assert.throws(() => resolveParams({blockSize: 0}, (field) => `--${field}`), (e: Error) => /^--blockSize must be/.test(e.message));
+    });
 });
 
 function logProbOf(next: NextTokenDistribution, tokens: number[]): number {

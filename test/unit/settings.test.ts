@@ -1,20 +1,33 @@
 /** The extension's settings checks, against the defaults package.json declares. */
 import {strict as assert} from "node:assert";
 import {readFileSync} from "node:fs";
-import {parseSettings, SettingsError} from "../../src/extension/settings.js";
+import {MAX_SETTINGS_SAMPLES, parseSettings, SAMPLING_SETTINGS, SettingsError} from "../../src/extension/settings.js";
+import {PARAMETERS} from "../../src/protocol/params.js";
 
 const PREFIX = "powerSampling.";
-const declared: Record<string, {default: unknown}> = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
+const declared: Record<string, {default: unknown; minimum?: number; maximum?: number}> = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
     .contributes.configuration.properties;
 const defaults = Object.fromEntries(Object.entries(declared).map(([key, schema]) => [key.slice(PREFIX.length), schema.default]));
 const parseWith = (overrides: Record<string, unknown>) => parseSettings((key) => (key in overrides ? overrides[key] : defaults[key]));
 
 describe("settings", () => {
     it("package.json's defaults are valid and are the paper's parameters", () => {
-        assert.deepEqual(parseWith({}), {
-            model: "", method: "power", alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, alternatives: 4,
-            promptMode: "raw", contextSize: 0, threads: 0, gpu: "auto", modelCacheFolder: ""
+        const {params, ...rest} = parseWith({});
+        assert.deepEqual({...params, seed: 0}, {
+            method: "power", alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, samples: 4,
+            particles: 16, resampleInterval: 16, essThreshold: 0.5, alphaRampTokens: 0, seed: 0
         });
+        assert.deepEqual(rest, {model: "", promptMode: "raw", contextSize: 0, threads: 0, gpu: "auto", modelCacheFolder: ""});
+    });
+
+    it("package.json declares each sampling parameter's bounds as the protocol does (samples: the editor's own maximum)", () => {
+        for (const name of SAMPLING_SETTINGS) {
+            const schema = declared[PREFIX + name]!;
+            assert.ok(schema, `${name} is declared`);
+            assert.equal(schema.minimum, PARAMETERS[name].min, `${name} minimum`);
+            assert.equal(schema.maximum, name === "samples" ? MAX_SETTINGS_SAMPLES : PARAMETERS[name].max, `${name} maximum`);
+            if (name !== "samples") assert.equal(schema.default, PARAMETERS[name].default, `${name} default`);
+        }
     });
 
     it("every setting the checks read is declared in package.json", () => {
@@ -26,20 +39,24 @@ describe("settings", () => {
     it("trims paths and accepts boundary values", () => {
         const settings = parseWith({model: "  /models/a.gguf ", alpha: 1, mcmcSteps: 0, blockSize: 1, threads: 0});
         assert.equal(settings.model, "/models/a.gguf");
-        assert.equal(settings.alpha, 1);
-        assert.equal(settings.mcmcSteps, 0);
+        assert.equal(settings.params.alpha, 1);
+        assert.equal(settings.params.mcmcSteps, 0);
     });
 
     const invalid: [Record<string, unknown>, RegExp][] = [
-        [{alpha: 0.5}, /^powerSampling\.alpha must be a number >= 1, got 0\.5$/],
-        [{alpha: "4"}, /^powerSampling\.alpha must be a number >= 1, got "4"$/],
-        [{alpha: Number.NaN}, /^powerSampling\.alpha /],
-        [{blockSize: 0}, /^powerSampling\.blockSize must be an integer >= 1, got 0$/],
-        [{maxTokens: 10.5}, /^powerSampling\.maxTokens must be an integer >= 1, got 10\.5$/],
-        [{mcmcSteps: -1}, /^powerSampling\.mcmcSteps must be an integer >= 0, got -1$/],
-        [{alternatives: 0}, /^powerSampling\.alternatives must be an integer >= 1/],
+        [{alpha: 0.5}, /^powerSampling\.alpha must be a number in 1\.\.64, got 0\.5$/],
+        [{alpha: "4"}, /^powerSampling\.alpha must be a number in 1\.\.64, got "4"$/],
+        [{alpha: Number.NaN}, /^powerSampling\.alpha must be a number in 1\.\.64, got NaN$/],
+        [{blockSize: 0}, /^powerSampling\.blockSize must be an integer in 1\.\.32768, got 0$/],
+        [{maxTokens: 10.5}, /^powerSampling\.maxTokens must be an integer in 1\.\.32768, got 10\.5$/],
+        [{mcmcSteps: -1}, /^powerSampling\.mcmcSteps must be an integer in 0\.\.10000, got -1$/],
+        [{samples: 0}, /^powerSampling\.samples must be an integer in 1\.\./],
+        [{samples: 100000}, /^powerSampling\.samples must be an integer in 1\.\.4096, got 100000$/],
+        [{samples: 65}, /^powerSampling\.samples must be at most 64 in the editor, got 65/],
+        [{particles: 257}, /^powerSampling\.particles must be an integer in 1\.\.256, got 257$/],
+        [{essThreshold: 1.5}, /^powerSampling\.essThreshold must be a number in 0\.\.1, got 1\.5$/],
         [{threads: null}, /^powerSampling\.threads must be an integer >= 0, got null$/],
-        [{method: "beam"}, /^powerSampling\.method must be one of power, low-temperature, standard, greedy, got "beam"$/],
+        [{method: "beam"}, /^powerSampling\.method must be one of power, smc, low-temperature, standard, greedy, got "beam"$/],
         [{promptMode: "poem"}, /^powerSampling\.promptMode must be one of /],
         [{gpu: "tpu"}, /^powerSampling\.gpu must be one of auto, cpu, cuda, vulkan, metal, got "tpu"$/],
         [{model: 42}, /^powerSampling\.model must be a string, got 42$/]

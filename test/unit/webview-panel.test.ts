@@ -1,11 +1,12 @@
 import {strict as assert} from "node:assert";
 import {JSDOM} from "jsdom";
 import {chooseAnswer, groupAlternatives} from "../../src/answers/answers.js";
-import type {ProgressParams, SolvedAlternative, SolveResult} from "../../src/backend/protocol.js";
-import type {Method} from "../../src/sampling/params.js";
+import type {ProgressNotification} from "../../src/protocol/backend.js";
+import type {Method} from "../../src/protocol/params.js";
+import type {SolvedSample, SolveResult} from "../../src/protocol/results.js";
 import {startPanel, type VsCodeApi} from "../../src/webview/controller.js";
 import {cardToFocus, intentOf} from "../../src/webview/events.js";
-import type {FromPanel, RunInfo, ToPanel} from "../../src/webview/messages.js";
+import type {FromPanel, RunInfo, ToPanel} from "../../src/protocol/panel.js";
 import {
     costMultiplier, formatShare, initialState, isToPanel, meanLogProb, reduce, restoreState, type ViewEvent, type ViewState
 } from "../../src/webview/model.js";
@@ -16,12 +17,12 @@ import {render} from "../../src/webview/render.js";
 const PROMPT = "What is 6 * 7? <img src=x onerror=alert(1)>";
 
 function info(overrides: Partial<RunInfo> = {}): RunInfo {
-    return {runId: "run-1", method: "power", modelName: "tiny.gguf", mode: "math", alternatives: 4, prompt: PROMPT, hasSelection: false, ...overrides};
+    return {runId: "run-1", method: "power", modelName: "tiny.gguf", mode: "math", samples: 4, prompt: PROMPT, hasSelection: false, ...overrides};
 }
 
-function alternative(text: string, logProb: number, tokenCount: number, changedOffsets: number[] = []): SolvedAlternative {
+function alternative(text: string, logProb: number, tokenCount: number, changedOffsets: number[] = []): SolvedSample {
     const boxed = /\\boxed\{([^}]*)\}/.exec(text);
-    return {text, finishReason: "eos", logProb, tokenCount, finalAnswer: boxed ? boxed[1]! : null, changedOffsets};
+    return {text, tokens: [], finishReason: "eos", logProb, tokenCount, finalAnswer: boxed ? boxed[1]! : null, changedOffsets};
 }
 
 /** 4 alternatives in 2 groups: 42 three times (index 2 likeliest), 41 once. */
@@ -35,16 +36,18 @@ function result(method: Method = "power", overrides: Partial<SolveResult> = {}):
     const groups = groupAlternatives(alternatives, "math");
     const answerIndex = chooseAnswer(groups);
     return {
-        jobId: "job", method,
-        params: {alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, alternatives: 4, seed: 7, mode: "math"},
-        answer: alternatives[answerIndex]!, answerIndex, alternatives, groups,
-        stats: {proposedTokens: 1600, mcmcSteps: 40, acceptedSteps: 10, acceptanceRate: 0.25, wallMs: 12_345, loadMs: 2100, queuedMs: 0, promptTokens: 30},
+        method,
+        params: {alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, samples: 4, particles: 16, resampleInterval: 16, essThreshold: 0.5,
+            alphaRampTokens: 0, seed: 7, mode: "math"},
+        samples: alternatives, answerIndex, groups,
+        stats: {proposedTokens: 1600, mcmcSteps: 40, acceptedSteps: 10, acceptanceRate: 0.25, resamplings: 0, wallMs: 12_345, loadMs: 2100, queuedMs: 0, promptTokens: 30},
         ...overrides
     };
 }
 
-function progress(chains: string[], overrides: Partial<ProgressParams> = {}): ProgressParams {
-    return {jobId: "job", chains, block: 2, blocks: 4, mcmcStep: 3, mcmcStepsPerBlock: 10, acceptanceRate: 0.5, proposedTokens: 321, ...overrides};
+function progress(texts: string[], overrides: Partial<ProgressNotification> = {}): ProgressNotification {
+    return {jobId: "job", method: "power", texts, proposedTokens: 321, fraction: 0.3,
+        power: {block: 2, blocks: 4, mcmcStep: 3, mcmcSteps: 10, acceptanceRate: 0.5}, ...overrides};
 }
 
 function apply(events: ViewEvent[], state: ViewState = initialState): ViewState {
@@ -80,14 +83,14 @@ describe("webview view model", () => {
     it("progress keeps the latest notification; unknown runs are ignored", () => {
         const first = apply([started(), {type: "progress", runId: "run-1", progress: progress(["a"])}]);
         const second = reduce(first, {type: "progress", runId: "run-1", progress: progress(["ab"])});
-        assert.deepEqual(second.runs[0]!.progress!.chains, ["ab"]);
+        assert.deepEqual(second.runs[0]!.progress!.texts, ["ab"]);
         assert.equal(reduce(second, {type: "progress", runId: "nope", progress: progress(["x"])}), second);
     });
 
     it("result ends the run; later progress and terminal messages change nothing", () => {
         const state = apply([started(), done()]);
         assert.equal(state.runs[0]!.status, "done");
-        assert.equal(state.runs[0]!.result!.answer.finalAnswer, "42");
+        assert.equal(state.runs[0]!.result!.samples[state.runs[0]!.result!.answerIndex]!.finalAnswer, "42");
         assert.equal(apply([{type: "progress", runId: "run-1", progress: progress(["x"])}, {type: "cancelled", runId: "run-1"},
             {type: "failed", runId: "run-1", message: "late"}], state), state);
     });
@@ -100,7 +103,7 @@ describe("webview view model", () => {
             {type: "progress", runId: "run-1", progress: progress(["partial"])}, {type: "cancelled", runId: "run-1"}]);
         assert.equal(cancelled.runs[0]!.status, "stopped");
         assert.equal(cancelled.runs[0]!.stopRequested, false);
-        assert.deepEqual(cancelled.runs[0]!.progress!.chains, ["partial"]);
+        assert.deepEqual(cancelled.runs[0]!.progress!.texts, ["partial"]);
     });
 
     it("a comparison run is added; a second one with the same method replaces it; a replayed runStarted keeps the run", () => {
@@ -129,20 +132,21 @@ describe("webview view model", () => {
     it("checks host messages and saved states", () => {
         assert.ok(isToPanel(started()));
         assert.ok(isToPanel(done()));
-        assert.ok(!isToPanel({type: "progress", runId: "r", progress: {chains: [1]}}));
+        assert.ok(!isToPanel({type: "progress", runId: "r", progress: {texts: [1], fraction: 0}}));
         assert.ok(!isToPanel({type: "evil"}));
         assert.ok(!isToPanel(null));
         assert.equal(restoreState(undefined), initialState);
-        assert.equal(restoreState({version: 2, runs: []}), initialState);
-        assert.equal(restoreState({version: 1, runs: [{info: {}}]}), initialState);
+        assert.equal(restoreState({version: 1, runs: []}), initialState, "a state saved by an older panel is not read");
+        assert.equal(restoreState({version: 2, runs: [{info: {}}]}), initialState);
         const state = apply([started(), done()]);
         assert.deepEqual(restoreState(JSON.parse(JSON.stringify(state))), state);
     });
 
-    it("derived figures: cost multiplier, mean log-likelihood, share", () => {
+    it("derived figures: cost multiplier (end tokens counted on both sides), mean log-likelihood, share", () => {
         const r = result();
-        assert.equal(costMultiplier(r), 1600 / 400);
-        assert.equal(meanLogProb(r.alternatives), (-14.5 - 20.25 - 9.75 - 12) / 4);
+        assert.equal(costMultiplier(r), 1600 / (400 + 4), "4 texts of 400 tokens in all, each ended by an end token");
+        assert.equal(costMultiplier({...r, stats: {...r.stats, proposedTokens: 404}}), 1, "standard sampling costs 1x");
+        assert.equal(meanLogProb(r.samples), (-14.5 - 20.25 - 9.75 - 12) / 4);
         assert.equal(formatShare(3, 4), "3/4 · 75 %");
     });
 });
@@ -238,8 +242,8 @@ describe("webview rendering", () => {
     it("renders hostile model text as text: no img or script elements anywhere", () => {
         const evil = "<img src=x onerror=alert(1)> <script>alert(1)</script>";
         const hostile = result();
-        const alternatives = hostile.alternatives.map((a) => ({...a, text: `${evil}\n\n${a.text}`}));
-        const r: SolveResult = {...hostile, alternatives, answer: {...alternatives[hostile.answerIndex]!, finalAnswer: evil}};
+        const samples = hostile.samples.map((a, i) => ({...a, text: `${evil}\n\n${a.text}`, finalAnswer: i === hostile.answerIndex ? evil : a.finalAnswer}));
+        const r: SolveResult = {...hostile, samples};
         for (const events of [
             [started(), {type: "progress", runId: "run-1", progress: progress([evil])} as ToPanel],
             [started(), {type: "result", runId: "run-1", result: r} as ToPanel],
@@ -265,7 +269,7 @@ describe("webview rendering", () => {
         assert.deepEqual(marks.map((m) => m.textContent), ["answer", "forty"]);
         assert.deepEqual(marks.map((m) => m.getAttribute("data-offset")), ["4", "14"]);
         assert.ok(marks.every((m) => m.getAttribute("title")!.startsWith("rewritten by an accepted MCMC move")));
-        assert.equal(doc.querySelector("#answer pre.raw-text")!.textContent, result().alternatives[2]!.text);
+        assert.equal(doc.querySelector("#answer pre.raw-text")!.textContent, result().samples[2]!.text);
     });
 
     it("shows comparison runs side by side with their summaries", () => {
@@ -288,7 +292,7 @@ describe("webview rendering", () => {
 
     it("a running comparison has its own status, stream and Stop; its re-run button is disabled", () => {
         const doc = rendered([started(), done(), started({runId: "cmp", method: "standard"}),
-            {type: "progress", runId: "cmp", progress: progress(["standard so far"], {mcmcStepsPerBlock: 0, mcmcStep: 0, acceptanceRate: null})}]);
+            {type: "progress", runId: "cmp", progress: progress(["standard so far"], {method: "standard", power: undefined})}]);
         const column = doc.querySelector<HTMLElement>("#compare .run[data-run-id=\"cmp\"]")!;
         assert.equal(column.querySelector(".run-status")!.textContent, "Running");
         assert.ok(column.querySelector(".stream")!.textContent!.includes("standard so far"));
@@ -376,7 +380,7 @@ describe("webview controller", () => {
         assert.equal(document.querySelector("#stream"), null, "not rendered synchronously: throttled to a frame");
         panel.flush();
         assert.ok(document.querySelector("#stream")!.textContent!.includes("streamed"));
-        assert.deepEqual((api.saved as ViewState).runs[0]!.progress!.chains, ["streamed"]);
+        assert.deepEqual((api.saved as ViewState).runs[0]!.progress!.texts, ["streamed"]);
     });
 
     it("renders by itself on the next animation frame", async () => {

@@ -3,15 +3,17 @@
  * both sides import them. A panel shows one or more runs: the main solve and any one-click
  * comparison re-runs with another method.
  */
-import type {Method} from "../sampling/params.js";
-import type {ProgressParams, PromptMode, SolveResult} from "../backend/protocol.js";
+import type {ProgressNotification} from "./backend.js";
+import type {Method, PromptMode} from "./params.js";
+import type {SolveResult} from "./results.js";
 
 export interface RunInfo {
     readonly runId: string;
     readonly method: Method;
     readonly modelName: string;
     readonly mode: PromptMode;
-    readonly alternatives: number;
+    /** Independent samples asked for (Explore: the samples setting; Solve: 1). */
+    readonly samples: number;
     /** The problem as the user selected it (shown at the top; never rendered as HTML). */
     readonly prompt: string;
     /** Whether insert/replace have a selection to act on. */
@@ -21,7 +23,7 @@ export interface RunInfo {
 /** Host to panel. */
 export type ToPanel =
     | {readonly type: "runStarted"; readonly run: RunInfo}
-    | {readonly type: "progress"; readonly runId: string; readonly progress: ProgressParams}
+    | {readonly type: "progress"; readonly runId: string; readonly progress: ProgressNotification}
     | {readonly type: "result"; readonly runId: string; readonly result: SolveResult}
     | {readonly type: "failed"; readonly runId: string; readonly message: string}
     | {readonly type: "cancelled"; readonly runId: string};

@@ -1,8 +1,8 @@
 /** Prompt modes: how a selection becomes the model's prompt tokens. */
 import type {Token as LlamaToken} from "node-llama-cpp";
-import type {LlamaLanguageModel} from "../llama/model.js";
+import type {PromptMode} from "../protocol/params.js";
 import type {Token} from "../sampling/model.js";
-import type {PromptMode} from "./protocol.js";
+import type {LlamaLanguageModel} from "./model.js";
 
 /** The power-sampling paper's MATH500 prompt. */
 export function mathPrompt(problem: string): string {

@@ -1,0 +1,88 @@
+/**
+ * The backend's boundary: every request and the client's initialization options are checked
+ * here, once, before anything is queued, loaded or allocated; a bad one gets one line that
+ * names what is wrong.
+ */
+import {randomUUID} from "node:crypto";
+import {type GpuChoice, GPU_CHOICES, type InitializationOptions} from "../protocol/backend.js";
+import {InvalidInputError} from "../protocol/errors.js";
+import {checkPrompt, type PromptMode, resolveParams, resolvePromptMode, type SamplingParams, show} from "../protocol/params.js";
+
+export interface SolveJob {
+    readonly jobId: string;
+    readonly prompt: string;
+    readonly model: string;
+    readonly mode: PromptMode;
+    readonly params: SamplingParams;
+}
+
+/** Longest job id echoed back. */
+const MAX_JOB_ID_LENGTH = 200;
+
+export function checkSolveRequest(raw: unknown): SolveJob {
+    const request = requireObject(raw, "solve");
+    const jobId = request.jobId ?? randomUUID();
+    if (typeof jobId !== "string" || jobId.length > MAX_JOB_ID_LENGTH) throw new InvalidInputError(`jobId must be a string of at most ${MAX_JOB_ID_LENGTH} characters`);
+    return {
+        jobId,
+        prompt: checkPrompt(request.prompt),
+        model: requireModelReference(request.model),
+        mode: resolvePromptMode(request.mode),
+        params: resolveParams(request.params ?? {})
+    };
+}
+
+export function checkLoadModelRequest(raw: unknown): string {
+    return requireModelReference(requireObject(raw, "loadModel").model);
+}
+
+export function requireModelReference(value: unknown): string {
+    if (typeof value !== "string" || value.trim() === "") throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
+    if (value.length > 4096) throw new InvalidInputError("model reference is longer than 4096 characters");
+    return value;
+}
+
+export interface BackendOptions {
+    readonly cacheDir: string;
+    readonly threads?: number;
+    readonly gpu: GpuChoice;
+    readonly queueLimit: number;
+    readonly contextSize?: number;
+    readonly progressIntervalMs: number;
+}
+
+const DEFAULT_QUEUE_LIMIT = 4;
+const DEFAULT_PROGRESS_INTERVAL_MS = 250;
+
+/** The client's options over the server's defaults; a bad one fails initialize with its name. */
+export function checkInitializationOptions(raw: unknown, defaults: {cacheDir: string; threads?: number}): BackendOptions {
+    const options = (raw ?? {}) as Record<string, unknown>;
+    if (typeof options !== "object" || Array.isArray(options)) throw new InvalidInputError("initializationOptions must be an object");
+    const known: (keyof InitializationOptions)[] = ["cacheDir", "threads", "gpu", "queueLimit", "contextSize", "progressIntervalMs"];
+    const unknown = Object.keys(options).find((key) => !(known as string[]).includes(key));
+    if (unknown !== undefined) throw new InvalidInputError(`unknown initialization option ${JSON.stringify(unknown)}`);
+    const integer = (key: string, min: number, max: number): number | undefined => {
+        const value = options[key];
+        if (value === undefined || value === null) return undefined;
+        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+            throw new InvalidInputError(`initialization option ${key} must be an integer in ${min}..${max}, got ${show(value)}`);
+        return value;
+    };
+    const cacheDir = options.cacheDir ?? defaults.cacheDir;
+    if (typeof cacheDir !== "string" || cacheDir.trim() === "") throw new InvalidInputError(`initialization option cacheDir must be a folder path, got ${show(cacheDir)}`);
+    const gpu = options.gpu ?? "auto";
+    if (!GPU_CHOICES.includes(gpu as GpuChoice)) throw new InvalidInputError(`initialization option gpu must be one of ${GPU_CHOICES.join(", ")}, got ${show(gpu)}`);
+    return {
+        cacheDir,
+        threads: integer("threads", 1, 1024) ?? defaults.threads,
+        gpu: gpu as GpuChoice,
+        queueLimit: integer("queueLimit", 1, 1000) ?? DEFAULT_QUEUE_LIMIT,
+        contextSize: integer("contextSize", 16, 1 << 24),
+        progressIntervalMs: integer("progressIntervalMs", 0, 60_000) ?? DEFAULT_PROGRESS_INTERVAL_MS
+    };
+}
+
+function requireObject(raw: unknown, request: string): Record<string, unknown> {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new InvalidInputError(`${request} expects an object of named parameters`);
+    return raw as Record<string, unknown>;
+}

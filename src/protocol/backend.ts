@@ -1,0 +1,106 @@
+/**
+ * The JSON-RPC protocol between the extension and the backend process, beside standard LSP:
+ * request names, parameters, status and error codes.
+ */
+import type {PromptMode} from "./params.js";
+import type {SolveProgress, SolveResult} from "./results.js";
+
+export const SOLVE_REQUEST = "powerSampling/solve";
+/** Server to client while a job runs: at most a few a second. */
+export const PROGRESS_NOTIFICATION = "powerSampling/progress";
+/** Downloads (if remote) and loads a model without solving: LoadModelRequest -> LoadModelResult. */
+export const LOAD_MODEL_REQUEST = "powerSampling/loadModel";
+/** Client to server as a request; server to client as a notification whenever it changes. */
+export const STATUS = "powerSampling/status";
+
+export interface SolveRequest {
+    readonly prompt: string;
+    /** A local GGUF path, an `hf:user/repo:quant` URI or an https URL. */
+    readonly model: string;
+    readonly mode?: PromptMode;
+    /** Sampling parameters (see PARAMETERS); missing ones take their defaults. */
+    readonly params?: Record<string, unknown>;
+    /** Echoed in progress notifications; the server makes one up when absent. */
+    readonly jobId?: string;
+}
+
+export interface SolveResponse extends SolveResult {
+    readonly jobId: string;
+}
+
+export interface ProgressNotification extends SolveProgress {
+    readonly jobId: string;
+}
+
+export interface LoadModelRequest {
+    readonly model: string;
+}
+
+export interface LoadModelResult {
+    readonly model: string;
+    readonly contextSize: number;
+    readonly loadMs: number;
+}
+
+export type BackendState = "starting" | "idle" | "downloading" | "loading" | "running";
+
+/** What llama.cpp runs on, as loaded (not as asked for). */
+export interface ComputeInfo {
+    /** "cpu", or the GPU type llama.cpp runs on ("cuda", "vulkan", "metal"). */
+    readonly gpu: string;
+    /** GPU device names; empty on the CPU. */
+    readonly devices: string[];
+    readonly offloadedLayers: number | null;
+    readonly totalLayers: number | null;
+    /** Why the CPU runs when a GPU was asked for (no build for it, no driver, out of memory). */
+    readonly fallbackReason: string | null;
+    readonly threads: number;
+}
+
+export interface BackendStatus {
+    readonly state: BackendState;
+    /** The loaded (or loading) model reference, credentials masked. */
+    readonly model: string | null;
+    /** 0..1 while downloading or loading; null when unknown. */
+    readonly progress: number | null;
+    readonly compute: ComputeInfo | null;
+    readonly contextSize: number | null;
+    /** Jobs waiting, the running one excluded. */
+    readonly queueLength: number;
+    readonly running: string | null;
+    /** The last failure, until the next job succeeds. */
+    readonly error: string | null;
+}
+
+/** What the client may set when it starts the backend; each is checked, and a bad one fails initialize. */
+export interface InitializationOptions {
+    /** Where downloaded models go (the extension's global storage). */
+    readonly cacheDir?: string;
+    /** CPU threads; default: chosen for the machine. */
+    readonly threads?: number;
+    readonly gpu?: GpuChoice;
+    /** Waiting jobs beyond the running one; more get a Busy error. */
+    readonly queueLimit?: number;
+    /** Most tokens (prompt + generated) a sequence may hold; default the model's trained context. */
+    readonly contextSize?: number;
+    /** Minimum milliseconds between progress notifications of a job (default 250). */
+    readonly progressIntervalMs?: number;
+}
+
+export const GPU_CHOICES = ["auto", "cpu", "cuda", "vulkan", "metal"] as const;
+export type GpuChoice = (typeof GPU_CHOICES)[number];
+
+/** JSON-RPC error codes the backend answers with. */
+export const ERROR_CODES = {
+    /** LSP: a request after shutdown. */
+    invalidRequest: -32600,
+    /** Invalid parameters, or a prompt too long for the context or memory: the message says which. */
+    invalidParams: -32602,
+    /** The model is missing, not GGUF, corrupt, could not be downloaded, or crashed llama.cpp. */
+    modelUnavailable: -32001,
+    /** The queue is full. */
+    busy: -32002,
+    /** LSP's RequestCancelled. */
+    cancelled: -32800,
+    internal: -32603
+} as const;
