@@ -13,7 +13,7 @@ import {builtinModelPath, defaultCacheDir} from "./cache.js";
 import {runDemo} from "./demo.js";
 import {toJson, toReadable} from "./output.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
-import {runBench} from "./bench.js";
+import {BENCH_PARTS, runBench} from "./bench.js";
 import {withModel} from "./session.js";
 import {solve} from "../llama/solve.js";
 
@@ -39,7 +39,7 @@ const USAGE = `usage:
   power-sampling demo [--samples K] [--seed S]
   power-sampling make-test-model markov SPEC.json OUT.gguf
   power-sampling serve --stdio [--threads N]   the backend language server (JSON-RPC on stdio)
-  power-sampling bench [--quick] [--json] [--threads N]
+  power-sampling bench [--quick] [--json] [--threads N] [--only ${BENCH_PARTS.join("|")} ...]
   power-sampling make-test-model shape ${Object.keys(SHAPES).join("|")} OUT.gguf [--seed S]
 common: --cache-dir DIR (default ${defaultCacheDir()})`;
 
@@ -153,12 +153,14 @@ async function engineCommand(): Promise<void> {
 }
 
 async function benchCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    const {values} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"},
+        only: {type: "string", multiple: true}});
     await runBench({
         cacheDir: values["cache-dir"] ?? defaultCacheDir(),
         quick: values.quick ?? false,
         json: values.json ?? false,
-        threads: parseThreads(values.threads)
+        threads: parseThreads(values.threads),
+        parts: values.only?.map((part) => parseChoice("only", part, BENCH_PARTS)!)
     });
 }
 

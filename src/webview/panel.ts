@@ -21,7 +21,7 @@
  *                             button[data-view="rendered"|"raw"] toggle; the raw view is pre.raw-text
  *                             with mark.changed[data-offset] (title "rewritten by an accepted MCMC move …")
  *   .alternative              a card per alternative (#primary .alternative for the main run's),
- *                             data-index = index into result.alternatives; .alternative.chosen is the answer
+ *                             data-index = index into result.samples; .alternative.chosen is the answer
  *   .group                    an answer group (data-key, data-count), its .share text like "3/4 · 75 %"
  *   button[data-action="insert"|"replace"|"copy"|"diff"][data-index][data-run-id]
  *                             in each card and in #answer (for the chosen one); replace and diff are

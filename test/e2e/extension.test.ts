@@ -21,7 +21,7 @@ const QUICK = {
     "powerSampling.maxTokens": 32,
     "powerSampling.blockSize": 16,
     "powerSampling.mcmcSteps": 2,
-    "powerSampling.alternatives": 3
+    "powerSampling.samples": 3
 };
 
 describe("Power Sampling in VS Code", function () {
