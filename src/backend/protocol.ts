@@ -3,7 +3,7 @@
  * Types only (plus names and codes), so both sides import it.
  */
 import type {Method} from "../sampling/params.js";
-import type {AnswerGroup} from "../answers/answers.js";
+import type {AnswerGroup} from "../answers/group.js";
 import type {SolveStats as EngineStats} from "../llama/solve.js";
 
 export const SOLVE_REQUEST = "powerSampling/solve";

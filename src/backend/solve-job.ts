@@ -5,7 +5,8 @@ import {METHODS, resolveParams} from "../sampling/params.js";
 import type {SamplingProgress} from "../sampling/run.js";
 import type {LlamaLanguageModel} from "../llama/model.js";
 import {solve, type SolvedSample} from "../llama/solve.js";
-import {chooseAnswer, extractFinalAnswer, groupAlternatives} from "../answers/answers.js";
+import {extractFinalAnswer} from "../answers/extract.js";
+import {chooseAnswer, groupAlternatives} from "../answers/group.js";
 import {buildPrompt} from "./prompts.js";
 import {PROMPT_MODES, type ProgressParams, type PromptMode, type SolvedAlternative, type SolveParams, type SolveResult} from "./protocol.js";
 

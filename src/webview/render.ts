@@ -7,7 +7,7 @@
  * controller handles clicks by delegation (see intentOf in events.ts).
  */
 import type {SolveResult, SolvedAlternative} from "../backend/protocol.js";
-import type {AnswerGroup} from "../answers/answers.js";
+import type {AnswerGroup} from "../answers/group.js";
 import type {AlternativeAction} from "./messages.js";
 import {changedSpans, rawTextWithChanges} from "./changes.js";
 import {h, htmlElement, htmlToFragment, svg} from "./dom.js";

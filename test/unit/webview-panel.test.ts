@@ -1,6 +1,6 @@
 import {strict as assert} from "node:assert";
 import {JSDOM} from "jsdom";
-import {chooseAnswer, groupAlternatives} from "../../src/answers/answers.js";
+import {chooseAnswer, groupAlternatives} from "../../src/answers/group.js";
 import type {ProgressParams, SolvedAlternative, SolveResult} from "../../src/backend/protocol.js";
 import type {Method} from "../../src/sampling/params.js";
 import {startPanel, type VsCodeApi} from "../../src/webview/controller.js";
