@@ -56,7 +56,7 @@ export function groupAlternatives<T extends {readonly finalAnswer: string | null
 }
 
 /** Comparator for descending order that, unlike b - a, also orders equal infinities (-Infinity log p). */
-export function descending(a: number, b: number): number {
+function descending(a: number, b: number): number {
     return a === b ? 0 : a > b ? -1 : 1;
 }
 
