@@ -202,14 +202,19 @@ function parseStructure(answer: string): Structure {
         if (inner.length > 1) return {kind: "ordered", open: answer[0], close: answer.at(-1)!, items: inner};
     }
     if (items.length > 1) return {kind: "unordered", items: items.flatMap(bothSigns)};
-    if (/\\(?:pm|mp)(?![a-zA-Z])/.test(answer)) return {kind: "unordered", items: bothSigns(answer)};
+    const alternatives = bothSigns(answer);
+    if (alternatives.length > 1) return {kind: "unordered", items: alternatives};
     const sides = splitTopLevel(answer, "=");
     if (sides.length === 2 && sides[0] !== "" && sides[1] !== "") return {kind: "equation", left: sides[0], right: sides[1]};
     return {kind: "scalar", text: answer};
 }
 
+/** Answers have one or two; more would multiply into 2^n alternatives. */
+const MAX_SIGN_CHOICES = 3;
+
 /** `1\pm\sqrt{5}` is the two answers `1+\sqrt{5}` and `1-\sqrt{5}` (each \pm and \mp in turn). */
 function bothSigns(item: string): string[] {
+    if ((item.match(/\\(?:pm|mp)(?![a-zA-Z])/g)?.length ?? 0) > MAX_SIGN_CHOICES) return [item];
     const sign = /\\(pm|mp)(?![a-zA-Z])/.exec(item);
     if (sign === null) return [item];
     const before = item.slice(0, sign.index);

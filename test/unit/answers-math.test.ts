@@ -6,7 +6,7 @@
 import {strict as assert} from "node:assert";
 import {readFileSync} from "node:fs";
 import path from "node:path";
-import {mathAnswersEqual} from "../../src/answers/math-equivalence.js";
+import {mathAnswerKey, mathAnswersEqual} from "../../src/answers/math-equivalence.js";
 import {SHARED_DIR} from "../support/shared.js";
 
 interface Case {
@@ -173,6 +173,14 @@ describe("mathAnswersEqual", () => {
     it("rejects an empty answer, even against an empty reference's neighbours", () => {
         assert.equal(mathAnswersEqual("", "5"), false);
         assert.equal(mathAnswersEqual("   ", "0"), false);
+    });
+
+    it("expands a few \\pm, and leaves many alone rather than try 2^n alternatives", () => {
+        assert.equal(mathAnswersEqual("1\\pm\\sqrt{2}\\pm\\sqrt{3}", "1-\\sqrt2-\\sqrt3, 1+\\sqrt2-\\sqrt3, 1-\\sqrt2+\\sqrt3, 1+\\sqrt2+\\sqrt3"), true);
+        const many = "1" + "\\pm1".repeat(40);
+        assert.equal(mathAnswersEqual(many, many.replace("1", "2")), false);
+        assert.equal(mathAnswersEqual(many, ` ${many} `), true);
+        assert.equal(mathAnswerKey(many), many);
     });
 
     it("does not take text for a product of variables", () => {
