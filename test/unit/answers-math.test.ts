@@ -7,6 +7,8 @@ import {strict as assert} from "node:assert";
 import {readFileSync} from "node:fs";
 import path from "node:path";
 import {mathAnswerKey, mathAnswersEqual} from "../../src/answers/math-equivalence.js";
+import {normaliseAnswer} from "../../src/answers/normalise.js";
+import {Random} from "../../src/sampling/random.js";
 import {SHARED_DIR} from "../support/shared.js";
 
 interface Case {
@@ -186,6 +188,20 @@ describe("mathAnswersEqual", () => {
     it("does not take text for a product of variables", () => {
         assert.equal(mathAnswersEqual("tea", "eat"), false);
         assert.equal(mathAnswersEqual("ab", "ba"), true);
+    });
+
+    it("never throws, and is reflexive, on arbitrary LaTeX-like input", () => {
+        const pieces = ["\\frac", "\\sqrt", "{", "}", "(", ")", "[", "]", "\\{", "\\}", ",", "1", "2", "0.5", "x", "i", "\\pi", "\\pm", "^", "_", "-",
+            "+", "=", "\\text{", " cm", "\\left(", "\\right)", "$", "\\$", "%", "\\infty", "\\cup", "\\begin{pmatrix}", "\\end{pmatrix}", "\\\\",
+            "&", " ", ".", "!", "|", "\\sin", "\\log", "\\in", "\\circ", "1,000", "'", "\\"];
+        const random = new Random(7);
+        const text = () => Array.from({length: 1 + random.uint32() % 25}, () => pieces[random.uint32() % pieces.length]).join("");
+        for (let n = 0; n < 2000; n++) {
+            const [a, b] = [text(), text()];
+            mathAnswersEqual(a, b);
+            mathAnswerKey(a);
+            if (normaliseAnswer(a) !== "") assert.ok(mathAnswersEqual(a, a), a);
+        }
     });
 
     it("is symmetric on the pairs above", () => {

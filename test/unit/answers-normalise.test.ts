@@ -1,5 +1,8 @@
 import {strict as assert} from "node:assert";
+import {readFileSync} from "node:fs";
+import path from "node:path";
 import {normaliseAnswer, normaliseCode} from "../../src/answers/normalise.js";
+import {SHARED_DIR} from "../support/shared.js";
 
 describe("normaliseAnswer", () => {
     const cases: [string, string, string][] = [
@@ -89,6 +92,14 @@ describe("normaliseAnswer", () => {
         for (const [, input] of cases) {
             const once = normaliseAnswer(input);
             assert.equal(normaliseAnswer(once), once, input);
+        }
+    });
+
+    it("is idempotent on every MATH500 answer", () => {
+        const math500 = JSON.parse(readFileSync(path.join(SHARED_DIR, "datasets", "MATH500.json"), "utf8")) as {answer: string}[];
+        for (const {answer} of math500) {
+            const once = normaliseAnswer(answer);
+            assert.equal(normaliseAnswer(once), once, answer);
         }
     });
 });
