@@ -30,12 +30,12 @@ const TRAILING_UNIT = new RegExp(String.raw`(?<=[\d})])\s*${UNIT}(?:\s*(?:per|/)
 const VARIABLE_PREFIX = new RegExp(String.raw`^(?:[a-zA-Z](?:\([a-zA-Z]\))?|\\(?:${GREEK_LETTERS.join("|")}))(?:_[a-zA-Z0-9]|_\{[a-zA-Z0-9]+\})?(?:=|\\in(?![a-zA-Z]))([^=]+)$`);
 
 /**
- * A key under which equal math or prose answers written differently coincide: LaTeX presentation
- * (\left, \dfrac, spacing, \text), `$` and `\$`, units, degrees and percent signs, thousands
- * separators, trailing decimal zeros, `\frac12` shorthand, `x =` before the value and all spaces
- * but the one that keeps a control word apart from a following letter (`\cot x`). Idempotent: the
- * rules feed one another (`$5$.` needs the period gone before the dollars), so they run to a fixed
- * point.
+ * The normal form of a math or prose answer, in which one answer written in different ways is one
+ * string (mathAnswerKey compares values on top). It drops LaTeX presentation (\left, \dfrac,
+ * spacing, \text), `$` and `\$`, units, degrees and percent signs, thousands separators, trailing
+ * decimal zeros, `x =` before the value and every space but one that keeps a control word apart
+ * from a following letter (`\cot x`), and braces `\frac12`. Idempotent: the rules feed one another
+ * (`$5$.` needs the period gone before the dollars), so they run to a fixed point.
  */
 export function normaliseAnswer(answer: string): string {
     for (let key = answer; ;) {
