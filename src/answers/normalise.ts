@@ -19,6 +19,8 @@ const LATEX_NOISE = /(\\\\)|\\(?:left|right)(?:\.|(?![a-zA-Z]))|\\(?:displaystyl
 const DEGREES = /\^\s*\{?\s*\\circ\s*\}?|°|\\degree(?![a-zA-Z])/g;
 const THOUSANDS = /(?<![\d.,([])\d{1,3}(?:,\d{3})+(?!\d|,\d)/g;
 const DECIMAL = /(?<![\d.])(\d+)\.(\d+)(?![\d.])/g;
+/** `7 3/4` is seven and three quarters, as MATH writes with \frac (before spaces go and make it 73/4). */
+const MIXED_NUMBER = /(?<![\d.,])(\d+)\s+(\d+)\/(\d+)(?![\d.])/g;
 /** `.5` is 0.5; not after a digit, a letter or a closing brace (where the dot is something else). */
 const LEADING_DOT = /(?<![\w}.])\.(?=\d)/g;
 /** A unary minus: not after an operand. */
@@ -57,6 +59,7 @@ function normaliseOnce(answer: string): string {
         .replace(DEGREES, "")
         .replace(/\\?[%$]/g, "")
         .replace(/\s+(?:and|or)\s+/g, ",")
+        .replace(MIXED_NUMBER, "$1\\frac{$2}{$3}")
         .replace(TRAILING_UNIT, "");
     const numbers = removeSpaces(presented)
         .replace(/\.+$/, "")

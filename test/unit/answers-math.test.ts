@@ -75,7 +75,7 @@ const CASES: readonly Case[] = [
     {reference: "11,\\! 111,\\! 111,\\! 100", same: ["11111111100", "11,111,111,100"], different: ["1111111100", "11,111,111,000"]},
     {reference: "58,500", same: ["58500", "58,500.", "58{,}500"], different: ["5850", "585,000"]},
     {reference: "137 \\frac{1}{2}", same: ["137.5", "\\frac{275}{2}", "137\\tfrac12"], different: ["137", "\\frac{137}{2}", "138.5"]},
-    {reference: "1\\frac{4}{5}", same: ["\\frac{9}{5}", "1.8", "9/5"], different: ["\\frac{4}{5}", "1.45", "14/5"]},
+    {reference: "1\\frac{4}{5}", same: ["\\frac{9}{5}", "1.8", "9/5", "1 4/5"], different: ["\\frac{4}{5}", "1.45", "14/5"]},
     {reference: "\\frac{20000}{\\pi}", same: ["20000/\\pi", "\\frac{2\\times 10^4}{\\pi}", "\\dfrac{20000}{\\pi}"], different: ["20000\\pi", "6366", "\\frac{2000}{\\pi}"]},
     {reference: "8n^2 + 4n + 1", same: ["4n + 8n^2 + 1", "8n^{2}+4n+1", "1 + 4n + 8n^2"], different: ["8n^2 + 4n - 1", "8n^2 + 4n", "8m^2 + 4m + 1"]},
     {reference: "3R^2", same: ["3r^2", "3 R^{2}", "R^2 \\cdot 3"], different: ["3R", "9R^2", "3R^3"]},

@@ -43,6 +43,8 @@ describe("normaliseAnswer", () => {
         ["\\dfrac to \\frac", "\\dfrac{1}{2}", "\\frac{1}{2}"],
         ["\\tfrac12 to \\frac{1}{2}", "\\tfrac12", "\\frac{1}{2}"],
         ["\\frac with a spaced shorthand", "\\frac 59", "\\frac{5}{9}"],
+        ["a mixed number with a slash", "7 3/4", "7\\frac{3}{4}"],
+        ["not a mixed number: a list", "7, 3/4", "7,3/4"],
         ["\\frac with one braced argument", "\\frac{270}7", "\\frac{270}{7}"],
         ["\\frac with control-word arguments", "\\frac\\pi2", "\\frac{\\pi}{2}"],
         ["\\frac shorthand inside a group", "\\frac{\\frac12}{3}", "\\frac{\\frac{1}{2}}{3}"],
