@@ -2,7 +2,8 @@
  * One solve, as the command line and the backend run it: text in (with its prompt mode), samples
  * as text with their final answers, groups, SMC runs and honest statistics out.
  */
-import {chooseAnswer, extractFinalAnswer, groupAlternatives} from "../answers/answers.js";
+import {extractFinalAnswer} from "../answers/extract.js";
+import {chooseAnswer, groupAlternatives} from "../answers/group.js";
 import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
 import type {Token} from "../sampling/model.js";

@@ -21,7 +21,7 @@ export interface SolvedSample {
 
 /** Alternatives gathered by normalised final answer. */
 export interface AnswerGroup {
-    /** The normalised answer; "" for samples without one. */
+    /** answerKey of the members' answers (a value for maths, normalised code); "" for samples without one. */
     readonly key: string;
     /** Display form: the answer of the likeliest member, or "(no answer)". */
     readonly answer: string;

@@ -1,6 +1,6 @@
 import {strict as assert} from "node:assert";
 import {JSDOM} from "jsdom";
-import {chooseAnswer, groupAlternatives} from "../../src/answers/answers.js";
+import {chooseAnswer, groupAlternatives} from "../../src/answers/group.js";
 import type {ProgressNotification} from "../../src/protocol/backend.js";
 import type {Method} from "../../src/protocol/params.js";
 import type {SolvedSample, SolveResult} from "../../src/protocol/results.js";
