@@ -83,13 +83,48 @@ export function checkInternals(model: LlamaModel, sequence: LlamaContextSequence
 export async function evaluateThenSample<T>(sequence: LlamaContextSequence, tokens: readonly Token[],
     sample: (context: NativeContext, batchLogitIndex: number) => Promise<T>): Promise<T> {
     const inner = sequence as unknown as SequenceInternals;
+    const context = inner._context._ctx;
+    const gate = firstReadGate(context);
     const logits = tokens.map((_, i) => i === tokens.length - 1);
     const results = await inner._decodeTokens([...tokens], logits, EVALUATION_PRIORITY, inner._tokenMeter,
         // Contexts are sized for prompt + max tokens; shifting would silently drop the prompt.
         {size: 1, strategy: () => { throw new Error("the context is full"); }},
-        (batchLogitIndex) => sample(inner._context._ctx, batchLogitIndex),
-        inner._takeIntervalCheckpointIfNeededAfterBatch);
+        (batchLogitIndex) => gate.run(() => sample(context, batchLogitIndex)),
+        (sequenceStateLength) => {
+            gate.reset();
+            return inner._takeIntervalCheckpointIfNeededAfterBatch(sequenceStateLength);
+        });
     return results[tokens.length - 1]!;
+}
+
+/**
+ * llama.cpp puts a batch's output rows in order lazily, on the first read of any logits after a
+ * decode, and not thread-safely: draws reading at once (native sampling runs on several threads)
+ * could each apply the reordering and read another sequence's logits, which made power sampling
+ * miss its target under load. So after each batch, one draw reads first and the others wait for it.
+ */
+class FirstReadGate {
+    private first: Promise<unknown> | null = null;
+
+    run<T>(read: () => Promise<T>): Promise<T> {
+        if (this.first) return this.first.then(read, read);
+        const result = read();
+        this.first = result;
+        return result;
+    }
+
+    /** After a batch: the next batch's first read reorders again. */
+    reset(): void {
+        this.first = null;
+    }
+}
+
+const gates = new WeakMap<NativeContext, FirstReadGate>();
+
+function firstReadGate(context: NativeContext): FirstReadGate {
+    let gate = gates.get(context);
+    if (!gate) gates.set(context, gate = new FirstReadGate());
+    return gate;
 }
 
 /**
