@@ -96,8 +96,8 @@ describe("llama.cpp sequence batch", function () {
         const words = model.tokenize(" there was a little girl who lived in a village near the forest").slice(1);
         for (let round = 0; round < 4; round++) {
             await withBatch(32, async (batch) => {
-                const requests = Array.from({length: 32}, (_, sequence) => ({sequence, prefix: words.slice(0, sequence % 12), maxTokens: 3}));
-                const results = await batch.continue(requests, {temperature: 1, random: new Random(round)});
+                const requests = Array.from({length: 32}, (_, sequence) => ({sequence, prefix: words.slice(0, sequence % 12), maxTokens: 3, random: new Random(round, sequence)}));
+                const results = await batch.continue(requests, {temperature: 1});
                 for (const [k, request] of requests.entries()) await assertExact(request, results[k]!, 1);
             });
         }
