@@ -221,7 +221,7 @@ export class EngineHost {
                 const detail = engine.lastLine();
                 settle(() => reject(new CorruptModelError(`model is corrupt or not supported: llama.cpp stopped (${how}) while loading ${path}${detail ? `: ${detail}` : ""}`)));
             });
-            engine.send({type: "load", path, options: {threads: this.options.threads, contextSize: this.options.contextSize, gpu: this.options.gpu}});
+            engine.send({type: "load", path, options: {threads: this.options.threads, contextSize: this.options.contextSize, gpu: this.options.gpu, cacheDir: this.options.cacheDir}});
         });
     }
 

@@ -10,6 +10,8 @@ export interface LoadOptions {
     readonly threads?: number;
     readonly contextSize?: number;
     readonly gpu?: GpuChoice;
+    /** The model cache, where GPU support installed on demand lives too. */
+    readonly cacheDir: string;
 }
 
 export type ToEngine =

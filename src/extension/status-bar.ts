@@ -64,13 +64,11 @@ function percent(progress: number | null): string {
 }
 
 function computeLabel(compute: ComputeInfo | null): string {
-    return !compute || compute.gpu === "cpu" ? "CPU" : compute.gpu.toUpperCase();
+    return !compute || compute.backend === "cpu" ? "CPU" : compute.backend.toUpperCase();
 }
 
-/** What runs, and why the CPU when a GPU was asked for. */
+/** What runs: the device and layers on a GPU, or the CPU with its threads and why not the GPU. */
 function computeDetail(compute: ComputeInfo | null): string {
     if (!compute) return "not loaded";
-    if (compute.gpu === "cpu") return `CPU, ${compute.threads} threads${compute.fallbackReason ? ` (${compute.fallbackReason})` : ""}`;
-    const layers = compute.offloadedLayers !== null ? `, ${compute.offloadedLayers}/${compute.totalLayers} layers offloaded` : "";
-    return `${compute.devices.join(", ") || compute.gpu}${layers}`;
+    return compute.backend === "cpu" ? `${compute.summary}; ${compute.threads} threads` : compute.summary;
 }

@@ -11,11 +11,10 @@ import path from "node:path";
 import {readFileSync} from "node:fs";
 import {pathToFileURL} from "node:url";
 import type {Llama, LlamaGpuType, LlamaModel} from "node-llama-cpp";
+import type {GpuChoice} from "../protocol/backend.js";
 import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
 import {type GpuBackend, hostTarget, ON_DEMAND_BACKENDS, TARGET_BUILDS} from "./builds.js";
 import {installedGpuSupport} from "./gpu-support.js";
-
-export type GpuChoice = "auto" | "cpu" | GpuBackend;
 
 export interface RuntimeOptions {
     /** "cpu" by default: the prebuilt CPU binary needs no driver. */

@@ -46,14 +46,16 @@ export type BackendState = "starting" | "idle" | "downloading" | "loading" | "ru
 
 /** What llama.cpp runs on, as loaded (not as asked for). */
 export interface ComputeInfo {
-    /** "cpu", or the GPU type llama.cpp runs on ("cuda", "vulkan", "metal"). */
-    readonly gpu: string;
+    /** "cpu", or the GPU backend the model's layers run on ("cuda", "vulkan", "metal"). */
+    readonly backend: string;
     /** GPU device names; empty on the CPU. */
-    readonly devices: string[];
-    readonly offloadedLayers: number | null;
-    readonly totalLayers: number | null;
-    /** Why the CPU runs when a GPU was asked for (no build for it, no driver, out of memory). */
-    readonly fallbackReason: string | null;
+    readonly devices: readonly string[];
+    /** The model's layers on the GPU, of its total. */
+    readonly layers: {readonly offloaded: number; readonly total: number} | null;
+    /** Why the CPU runs when a GPU was asked for or looked for (no build, no driver, out of memory), with how to fix it. */
+    readonly reason: string | null;
+    /** One line for a status bar or a log, e.g. "CUDA (NVIDIA H200), 29/29 layers" or "CPU: ...". */
+    readonly summary: string;
     readonly threads: number;
 }
 
@@ -88,6 +90,7 @@ export interface InitializationOptions {
 }
 
 export const GPU_CHOICES = ["auto", "cpu", "cuda", "vulkan", "metal"] as const;
+/** "auto" takes a GPU when one works, else the CPU; a GPU that cannot be used falls back to the CPU with a reason. */
 export type GpuChoice = (typeof GPU_CHOICES)[number];
 
 /** JSON-RPC error codes the backend answers with. */

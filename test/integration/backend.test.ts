@@ -92,7 +92,7 @@ describe("backend process (power-sampling serve --stdio)", function () {
         const status = await backend.connection.sendRequest(STATUS) as BackendStatus;
         assert.equal(status.model, STORIES);
         assert.equal(status.state, "idle");
-        assert.equal(status.compute!.gpu, "cpu");
+        assert.equal(status.compute!.backend, "cpu");
         assert.equal(status.compute!.threads, 1);
         assert.ok(status.contextSize! > 0);
     });

@@ -12,7 +12,8 @@ import path from "node:path";
 import type {Llama} from "node-llama-cpp";
 import {hostTarget} from "../../src/llama/builds.js";
 import {gpuSupportFor, GPU_SUPPORT_VERSION} from "../../src/llama/gpu-support.js";
-import {describeCompute, loadGgufModel, openLlama, type GpuChoice} from "../../src/llama/runtime.js";
+import type {GpuChoice} from "../../src/protocol/backend.js";
+import {describeCompute, loadGgufModel, openLlama} from "../../src/llama/runtime.js";
 import {REPO_ROOT} from "../support/cli.js";
 import {sharedModel} from "../support/shared.js";
 
