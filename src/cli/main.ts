@@ -1,10 +1,12 @@
 /**
- * power-sampling: the command line. Exit codes: 0 done, 2 bad input (one-line message),
- * 130 interrupted, 1 anything else.
+ * power-sampling: the command line. Exit codes: 0 done and all output written, 2 bad input,
+ * 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 anything else (output that could not be
+ * written among it); each failure says what it was in one line on stderr.
  */
 import {readFile} from "node:fs/promises";
+import {addAbortSignal} from "node:stream";
 import {parseArgs, type ParseArgsConfig} from "node:util";
-import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+import {InvalidInputError} from "../sampling/errors.js";
 import {METHODS, resolveParams} from "../sampling/params.js";
 import {writeMarkovModel, parseMarkovSpec} from "../testmodels/markov.js";
 import {SHAPES, type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
@@ -14,6 +16,7 @@ import {runDemo} from "./demo.js";
 import {toJson, toReadable} from "./output.js";
 import {ProgressBar} from "./progress.js";
 import {runBench} from "./bench.js";
+import {debugLine, InterruptedError, OutputError, reportEnd, stderrLost, stderrWritten, stdoutWritten, stopSignal, watchRun} from "./lifetime.js";
 import {withModel} from "./session.js";
 import {solve} from "../llama/solve.js";
 
@@ -189,24 +192,41 @@ async function writingTo(file: string, write: () => Promise<void>): Promise<void
 }
 
 async function readStdin(): Promise<string> {
+    debugLine("reading the prompt from stdin");
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    // A stop destroys stdin, which ends the loop with an error: Ctrl-C works while waiting for input.
+    for await (const chunk of addAbortSignal(stopSignal, process.stdin)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString("utf8");
 }
 
-main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (error: unknown) => {
-        if (error instanceof InvalidInputError) {
-            process.stderr.write(`power-sampling: ${error.message}\n`);
-            process.exit(2);
-        }
-        if (error instanceof CancelledError) {
-            process.stderr.write("power-sampling: interrupted\n");
-            process.exit(130);
-        }
-        process.stderr.write(`power-sampling: internal error: ${(error as Error)?.message ?? String(error)}\n`);
-        if (process.env.POWER_SAMPLING_DEBUG) console.error(error);
-        process.exit(1);
+/**
+ * Exits once the command has settled: 0 only when it completed and stdout took all it wrote;
+ * otherwise the code for what went wrong, said in one line on stderr. A stop (signal, lost
+ * output) explains whatever failed after it.
+ */
+async function exitWhenDone(error?: unknown): Promise<never> {
+    try {
+        await stdoutWritten();
+    } catch (notWritten) {
+        error ??= notWritten;
     }
-);
+    const failure: unknown = stopSignal.aborted ? stopSignal.reason : error;
+    const {code, message} = describeEnd(failure);
+    if (message !== undefined) reportEnd(message);
+    if (process.env.POWER_SAMPLING_DEBUG && code === 1 && !(failure instanceof OutputError)) console.error(failure);
+    await stderrWritten();
+    process.exit(code === 0 && stderrLost() ? 1 : code);
+}
+
+function describeEnd(error: unknown): {code: number; message?: string} {
+    if (error === undefined) return {code: 0};
+    if (error instanceof InvalidInputError) return {code: 2, message: error.message};
+    if (error instanceof InterruptedError) return {code: error.exitCode, message: error.message};
+    if (error instanceof OutputError) return {code: 1, message: error.message};
+    return {code: 1, message: `internal error: ${(error as Error)?.message ?? String(error)}`};
+}
+
+const argv = process.argv.slice(2);
+// The backend keeps Node's own handling (a signal ends it at once); its client manages its life.
+if (argv[0] !== "serve") watchRun();
+main(argv).then(() => exitWhenDone(), exitWhenDone);
