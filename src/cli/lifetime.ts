@@ -56,6 +56,7 @@ export function watchRun(): void {
 
 /** Resolves once stdout has handed everything written to it to the OS; rejects with the stop reason if the run stops first. */
 export async function stdoutWritten(): Promise<void> {
+    if (process.stdout.writableLength > 0) debugLine(`waiting for stdout to take ${process.stdout.writableLength} more bytes`);
     await Promise.race([drained(process.stdout), new Promise<void>((resolve) => {
         if (stopSignal.aborted) resolve();
         else stopSignal.addEventListener("abort", () => resolve(), {once: true});

@@ -1,5 +1,6 @@
 /** Runs the built command line (node dist/cli.js) as a user would, and builds it once per test run. */
-import {type ChildProcess, execFile, spawn} from "node:child_process";
+import {type ChildProcess, execFile, execFileSync, spawn} from "node:child_process";
+import {closeSync, constants, openSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import path from "node:path";
 import {promisify} from "node:util";
@@ -113,6 +114,19 @@ export function startCli(args: readonly string[], options: RunCliOptions = {}): 
         check();
     });
     return {child, result, waitForStderr};
+}
+
+/**
+ * An OS pipe (a FIFO in `dir`): its write end can be a process's stdout. Node gives a child a
+ * socket pair, whose buffers hold hundreds of kilobytes; a pipe holds 64 KiB at most, as in a shell.
+ */
+export function makePipe(dir: string, name = "pipe"): {readFd: number; writeFd: number; close(): void} {
+    const fifo = path.join(dir, name);
+    execFileSync("mkfifo", [fifo]);
+    // Open the read end first without blocking, so that opening the write end does not block either.
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, "w");
+    return {readFd, writeFd, close: () => { closeSync(readFd); closeSync(writeFd); }};
 }
 
 /** A one-line description of a run, for assertion messages. */
