@@ -3,9 +3,10 @@
  * model, runs sampling jobs one at a time, streams progress and reports its status.
  */
 import {
-    type CancellationToken, createConnection, RequestType, RequestType0, ResponseError, StreamMessageReader, StreamMessageWriter, type Connection
+    type CancellationToken, createConnection, RequestType, RequestType0, ResponseError, type Connection
 } from "vscode-languageserver/node";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+import {createStdioTransport} from "./framing.js";
 import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
 import {ModelManager} from "./models.js";
 import {
@@ -35,7 +36,8 @@ export function startStdioServer(options: ServerOptions): Connection {
     console.info = console.error;
     // A job's stray failure is logged; the server keeps serving.
     process.on("unhandledRejection", (reason) => console.error("unhandled rejection:", reason));
-    const connection = createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+    const {reader, writer} = createStdioTransport();
+    const connection = createConnection(reader, writer);
     serve(connection, options);
     connection.listen();
     if (options.clientProcessId !== undefined) exitWithProcess(options.clientProcessId);
