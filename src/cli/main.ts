@@ -3,7 +3,7 @@
  * 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 anything else (output that could not be
  * written among it); each failure says what it was in one line on stderr.
  */
-import {readFile} from "node:fs/promises";
+import {readFile, stat} from "node:fs/promises";
 import {addAbortSignal} from "node:stream";
 import {parseArgs, type ParseArgsConfig} from "node:util";
 import {InvalidInputError} from "../sampling/errors.js";
@@ -76,8 +76,9 @@ async function solveCommand(argv: string[]): Promise<void> {
         seed: parseNumber("seed", values.seed)
     }));
     const threads = parseThreads(values.threads);
+    if (values.model === "") throw new InvalidInputError("--model is empty: give the path of a GGUF file");
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
-    const modelPath = values.model ?? await builtinModelPath(values["cache-dir"] ?? defaultCacheDir());
+    const modelPath = values.model ?? await builtinModelPath(await cacheDirOption(values["cache-dir"]));
     const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
         const bar = new ProgressBar(params.method === "power" ? params.mcmcSteps : 0);
         try {
@@ -91,12 +92,13 @@ async function solveCommand(argv: string[]): Promise<void> {
 }
 
 async function demoCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {samples: {type: "string"}, seed: {type: "string"}, "cache-dir": {type: "string"}});
-    await runDemo({
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
-        samples: parseNumber("samples", values.samples),
-        seed: parseNumber("seed", values.seed)
-    });
+    const {values, positionals} = parse(argv, {samples: {type: "string"}, seed: {type: "string"}, "cache-dir": {type: "string"}});
+    takesNoArguments("demo", positionals);
+    const samples = parseNumber("samples", values.samples);
+    const seed = parseNumber("seed", values.seed);
+    // The demo's own defaults differ from solve's; the limits on what a user gives are the same.
+    withFlagNames(() => resolveParams({samples, seed}));
+    await runDemo({cacheDir: await cacheDirOption(values["cache-dir"]), samples, seed});
 }
 
 async function makeTestModelCommand(argv: string[]): Promise<void> {
@@ -113,7 +115,9 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
         const spec = parseMarkovSpec(json);
         await writingTo(out!, () => writeMarkovModel(spec, out!));
     } else if (kind === "shape") {
-        const name = parseChoice("shape", source, Object.keys(SHAPES) as ShapeName[])!;
+        const shapes = Object.keys(SHAPES) as ShapeName[];
+        if (!shapes.includes(source as ShapeName)) throw new InvalidInputError(`make-test-model shape: unknown shape "${source}", expected ${shapes.join(" or ")}`);
+        const name = source as ShapeName;
         const seed = parseNumber("seed", values.seed);
         await writingTo(out!, () => writeShapeModel(name, out!, {seed}));
     } else {
@@ -125,11 +129,12 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
 /** The backend language server; runs until the client sends exit. */
 async function serveCommand(argv: string[]): Promise<void> {
     // vscode-languageclient adds --stdio and --clientProcessId=PID to the arguments it is given.
-    const {values} = parse(argv, {stdio: {type: "boolean"}, clientProcessId: {type: "string"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    const {values, positionals} = parse(argv, {stdio: {type: "boolean"}, clientProcessId: {type: "string"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    takesNoArguments("serve", positionals);
     if (!values.stdio) throw new InvalidInputError("serve needs --stdio (the only transport)");
     const {startStdioServer} = await import("../backend/server.js");
     const connection = startStdioServer({
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        cacheDir: await cacheDirOption(values["cache-dir"]),
         threads: parseThreads(values.threads),
         clientProcessId: parseNumber("clientProcessId", values.clientProcessId)
     });
@@ -137,13 +142,34 @@ async function serveCommand(argv: string[]): Promise<void> {
 }
 
 async function benchCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    const {values, positionals} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    takesNoArguments("bench", positionals);
     await runBench({
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        cacheDir: await cacheDirOption(values["cache-dir"]),
         quick: values.quick ?? false,
         json: values.json ?? false,
         threads: parseThreads(values.threads)
     });
+}
+
+/** --cache-dir or the default: an existing folder, or a path where one can be made. */
+async function cacheDirOption(value: string | undefined): Promise<string> {
+    const dir = value ?? defaultCacheDir();
+    let found;
+    try {
+        found = await stat(dir);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") return dir;
+        throw new InvalidInputError(`cannot use --cache-dir ${dir}: ${code === "ENOTDIR" ? "a folder on its path is a file" : (error as Error).message}`);
+    }
+    if (!found.isDirectory()) throw new InvalidInputError(`--cache-dir is not a folder: ${dir}`);
+    return dir;
+}
+
+/** A stray word would otherwise be ignored, and a long run started on a typo. */
+function takesNoArguments(command: string, positionals: string[]): void {
+    if (positionals.length > 0) throw new InvalidInputError(`${command} takes no arguments, got "${positionals[0]}"`);
 }
 
 function parseThreads(value: string | undefined): number | undefined {

@@ -1,5 +1,6 @@
 /** Runs the built command line (node dist/cli.js) as a user would, and builds it once per test run. */
 import {type ChildProcess, execFile, execFileSync, spawn} from "node:child_process";
+import {strict as assert} from "node:assert";
 import {closeSync, constants, openSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import path from "node:path";
@@ -127,6 +128,25 @@ export function makePipe(dir: string, name = "pipe"): {readFd: number; writeFd: 
     const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeFd = openSync(fifo, "w");
     return {readFd, writeFd, close: () => { closeSync(readFd); closeSync(writeFd); }};
+}
+
+/** Bad input must be refused quickly: model loading takes about a second, sampling never starts. */
+const BAD_INPUT_MAX_MS = 10_000;
+
+/** Exit 2, one line "power-sampling: ..." on stderr matching every pattern, no stack, empty stdout, quick. */
+export function assertBadInput(result: CliResult, ...patterns: (RegExp | string)[]): void {
+    const context = describeRun(result);
+    assert.ok(!result.timedOut, `hung: killed after ${Math.round(result.ms)} ms\n${context}`);
+    assert.equal(result.code, 2, `expected exit 2\n${context}`);
+    assert.equal(result.stdout, "", `stdout must be empty\n${context}`);
+    assert.match(result.stderr, /^power-sampling: [^\n]+\n$/, `stderr must be exactly one "power-sampling: " line\n${context}`);
+    assert.ok(!result.stderr.includes("    at "), `stack trace on stderr\n${context}`);
+    assert.ok(!/internal error/.test(result.stderr), `bad input reported as an internal error\n${context}`);
+    for (const pattern of patterns) {
+        if (typeof pattern === "string") assert.ok(result.stderr.includes(pattern), `stderr should contain ${JSON.stringify(pattern)}\n${context}`);
+        else assert.match(result.stderr, pattern, `stderr should match ${pattern}\n${context}`);
+    }
+    assert.ok(result.ms < BAD_INPUT_MAX_MS, `took ${Math.round(result.ms)} ms to refuse bad input`);
 }
 
 /** A one-line description of a run, for assertion messages. */
