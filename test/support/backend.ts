@@ -1,6 +1,6 @@
 /** A real backend process (`power-sampling serve --stdio`) and a JSON-RPC client for it. */
 import {type ChildProcess, spawn} from "node:child_process";
-import {createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection} from "vscode-jsonrpc/node";
+import {createMessageConnection, type MessageConnection, type NotificationMessage, StreamMessageReader, StreamMessageWriter} from "vscode-jsonrpc/node";
 import type {BackendStatus, InitializationOptions, ProgressParams} from "../../src/backend/protocol.js";
 import {PROGRESS_NOTIFICATION, STATUS} from "../../src/backend/protocol.js";
 import {CLI_PATH} from "./cli.js";
@@ -60,6 +60,7 @@ interface RawResponse {
  */
 export class RawBackend {
     readonly received: RawResponse[] = [];
+    readonly notifications: NotificationMessage[] = [];
     stderr = "";
     readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
     private readonly waiters = new Set<() => void>();
@@ -76,6 +77,7 @@ export class RawBackend {
         this.reader = new StreamMessageReader(process.stdout!);
         this.reader.listen((message) => {
             if ("id" in message) this.received.push(message as RawResponse);
+            else this.notifications.push(message as NotificationMessage);
             this.notify();
         });
     }
@@ -117,7 +119,8 @@ export class RawBackend {
         this.reader.dispose();
     }
 
-    private until(done: () => boolean): Promise<void> {
+    /** Resolves once `done` holds, checked after each message from the backend and at its exit. */
+    until(done: () => boolean): Promise<void> {
         return new Promise((resolve) => {
             const check = () => {
                 if (!done()) return;
