@@ -5,9 +5,9 @@
  * crashed engine is replaced.
  */
 import {
-    type CancellationToken, createConnection, ParameterStructures, RequestType, RequestType0, ResponseError, StreamMessageReader,
-    StreamMessageWriter, type Connection
+    type CancellationToken, createConnection, ParameterStructures, RequestType, RequestType0, ResponseError, type Connection
 } from "vscode-languageserver/node";
+import {createStdioTransport} from "./framing.js";
 import {
     type BackendStatus, ERROR_CODES, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION, SOLVE_REQUEST,
     type SolveResponse, STATUS
@@ -39,7 +39,8 @@ export function startStdioServer(options: ServerOptions): Connection {
     console.info = console.error;
     // A job's stray failure is logged; the server keeps serving.
     process.on("unhandledRejection", (reason) => console.error("unhandled rejection:", reason));
-    const connection = createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+    const {reader, writer} = createStdioTransport();
+    const connection = createConnection(reader, writer);
     serve(connection, options);
     connection.listen();
     if (options.clientProcessId !== undefined) exitWithProcess(options.clientProcessId);

@@ -1,10 +1,12 @@
 /**
- * power-sampling: the command line. Exit codes: 0 done, 2 bad input (one-line message),
- * 130 interrupted, 1 anything else.
+ * power-sampling: the command line. Exit codes: 0 done and all output written, 2 bad input,
+ * 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 anything else (output that could not be
+ * written among it); each failure says what it was in one line on stderr.
  */
-import {readFile} from "node:fs/promises";
+import {readFile, stat} from "node:fs/promises";
+import {addAbortSignal} from "node:stream";
 import {parseArgs, type ParseArgsConfig} from "node:util";
-import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+import {InvalidInputError} from "../sampling/errors.js";
 import {METHODS, type NumericParamName, PARAMETERS, PROMPT_MODES, resolveParams, resolvePromptMode} from "../protocol/params.js";
 import {writeMarkovModel, parseMarkovSpec} from "../testmodels/markov.js";
 import {SHAPES, type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
@@ -14,6 +16,7 @@ import {runDemo} from "./demo.js";
 import {toJson, toReadable} from "./output.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {BENCH_PARTS, runBench} from "./bench.js";
+import {debugLine, InterruptedError, OutputError, reportEnd, stderrLost, stderrWritten, stdoutWritten, stopSignal, watchRun} from "./lifetime.js";
 import {withModel} from "./session.js";
 import {solve} from "../llama/solve.js";
 
@@ -84,8 +87,9 @@ async function solveCommand(argv: string[]): Promise<void> {
     }, (field) => `--${flagOf(field)}`);
     const mode = resolvePromptMode(values.mode, "--mode");
     const threads = parseThreads(values.threads);
+    if (values.model === "") throw new InvalidInputError("--model is empty: give the path of a GGUF file");
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
-    const modelPath = values.model ?? await builtinModelPath(values["cache-dir"] ?? defaultCacheDir());
+    const modelPath = values.model ?? await builtinModelPath(await cacheDirOption(values["cache-dir"]));
     const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
         const bar = new ProgressBar();
         try {
@@ -98,12 +102,13 @@ async function solveCommand(argv: string[]): Promise<void> {
 }
 
 async function demoCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {samples: {type: "string"}, seed: {type: "string"}, "cache-dir": {type: "string"}});
-    await runDemo({
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
-        samples: parseNumber("samples", values.samples),
-        seed: parseNumber("seed", values.seed)
-    });
+    const {values, positionals} = parse(argv, {samples: {type: "string"}, seed: {type: "string"}, "cache-dir": {type: "string"}});
+    takesNoArguments("demo", positionals);
+    const samples = parseNumber("samples", values.samples);
+    const seed = parseNumber("seed", values.seed);
+    // The demo's own defaults differ from solve's; the limits on what a user gives are the same.
+    resolveParams({samples, seed}, (field) => `--${flagOf(field)}`);
+    await runDemo({cacheDir: await cacheDirOption(values["cache-dir"]), samples, seed});
 }
 
 async function makeTestModelCommand(argv: string[]): Promise<void> {
@@ -120,7 +125,9 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
         const spec = parseMarkovSpec(json);
         await writingTo(out!, () => writeMarkovModel(spec, out!));
     } else if (kind === "shape") {
-        const name = parseChoice("shape", source, Object.keys(SHAPES) as ShapeName[])!;
+        const shapes = Object.keys(SHAPES) as ShapeName[];
+        if (!shapes.includes(source as ShapeName)) throw new InvalidInputError(`make-test-model shape: unknown shape "${source}", expected ${shapes.join(" or ")}`);
+        const name = source as ShapeName;
         const seed = parseNumber("seed", values.seed);
         await writingTo(out!, () => writeShapeModel(name, out!, {seed}));
     } else {
@@ -132,12 +139,13 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
 /** The backend language server; runs until the client sends exit. */
 async function serveCommand(argv: string[]): Promise<void> {
     // vscode-languageclient adds --stdio and --clientProcessId=PID to the arguments it is given.
-    const {values} = parse(argv, {stdio: {type: "boolean"}, clientProcessId: {type: "string"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    const {values, positionals} = parse(argv, {stdio: {type: "boolean"}, clientProcessId: {type: "string"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    takesNoArguments("serve", positionals);
     if (!values.stdio) throw new InvalidInputError("serve needs --stdio (the only transport)");
     const {startStdioServer} = await import("../backend/server.js");
     const connection = startStdioServer({
         script: process.argv[1]!,
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        cacheDir: await cacheDirOption(values["cache-dir"]),
         threads: parseThreads(values.threads),
         clientProcessId: parseNumber("clientProcessId", values.clientProcessId)
     });
@@ -153,15 +161,36 @@ async function engineCommand(): Promise<void> {
 }
 
 async function benchCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"},
+    const {values, positionals} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"},
         only: {type: "string", multiple: true}});
+    takesNoArguments("bench", positionals);
     await runBench({
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        cacheDir: await cacheDirOption(values["cache-dir"]),
         quick: values.quick ?? false,
         json: values.json ?? false,
         threads: parseThreads(values.threads),
         parts: values.only?.map((part) => parseChoice("only", part, BENCH_PARTS)!)
     });
+}
+
+/** --cache-dir or the default: an existing folder, or a path where one can be made. */
+async function cacheDirOption(value: string | undefined): Promise<string> {
+    const dir = value ?? defaultCacheDir();
+    let found;
+    try {
+        found = await stat(dir);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") return dir;
+        throw new InvalidInputError(`cannot use --cache-dir ${dir}: ${code === "ENOTDIR" ? "a folder on its path is a file" : (error as Error).message}`);
+    }
+    if (!found.isDirectory()) throw new InvalidInputError(`--cache-dir is not a folder: ${dir}`);
+    return dir;
+}
+
+/** A stray word would otherwise be ignored, and a long run started on a typo. */
+function takesNoArguments(command: string, positionals: string[]): void {
+    if (positionals.length > 0) throw new InvalidInputError(`${command} takes no arguments, got "${positionals[0]}"`);
 }
 
 function parseThreads(value: string | undefined): number | undefined {
@@ -199,24 +228,41 @@ async function writingTo(file: string, write: () => Promise<void>): Promise<void
 }
 
 async function readStdin(): Promise<string> {
+    debugLine("reading the prompt from stdin");
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    // A stop destroys stdin, which ends the loop with an error: Ctrl-C works while waiting for input.
+    for await (const chunk of addAbortSignal(stopSignal, process.stdin)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString("utf8");
 }
 
-main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (error: unknown) => {
-        if (error instanceof InvalidInputError) {
-            process.stderr.write(`power-sampling: ${error.message}\n`);
-            process.exit(2);
-        }
-        if (error instanceof CancelledError) {
-            process.stderr.write("power-sampling: interrupted\n");
-            process.exit(130);
-        }
-        process.stderr.write(`power-sampling: internal error: ${(error as Error)?.message ?? String(error)}\n`);
-        if (process.env.POWER_SAMPLING_DEBUG) console.error(error);
-        process.exit(1);
+/**
+ * Exits once the command has settled: 0 only when it completed and stdout took all it wrote;
+ * otherwise the code for what went wrong, said in one line on stderr. A stop (signal, lost
+ * output) explains whatever failed after it.
+ */
+async function exitWhenDone(error?: unknown): Promise<never> {
+    try {
+        await stdoutWritten();
+    } catch (notWritten) {
+        error ??= notWritten;
     }
-);
+    const failure: unknown = stopSignal.aborted ? stopSignal.reason : error;
+    const {code, message} = describeEnd(failure);
+    if (message !== undefined) reportEnd(message);
+    if (process.env.POWER_SAMPLING_DEBUG && code === 1 && !(failure instanceof OutputError)) console.error(failure);
+    await stderrWritten();
+    process.exit(code === 0 && stderrLost() ? 1 : code);
+}
+
+function describeEnd(error: unknown): {code: number; message?: string} {
+    if (error === undefined) return {code: 0};
+    if (error instanceof InvalidInputError) return {code: 2, message: error.message};
+    if (error instanceof InterruptedError) return {code: error.exitCode, message: error.message};
+    if (error instanceof OutputError) return {code: 1, message: error.message};
+    return {code: 1, message: `internal error: ${(error as Error)?.message ?? String(error)}`};
+}
+
+const argv = process.argv.slice(2);
+// The backend keeps Node's own handling (a signal ends it at once); its client manages its life.
+if (argv[0] !== "serve") watchRun();
+main(argv).then(() => exitWhenDone(), exitWhenDone);
