@@ -13,6 +13,7 @@ import type {PromptMode, SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {CancelledError} from "../sampling/errors.js";
 import type {EngineError, FromEngine, LoadedModel, ToEngine} from "./engine-messages.js";
+import type {Engines, SolveJobOptions} from "./engines.js";
 import {isRemoteReference, resolveModelSource} from "./model-source.js";
 
 export interface EngineHostOptions {
@@ -26,14 +27,6 @@ export interface EngineHostOptions {
     readonly onProgress: (phase: "downloading" | "loading", reference: string, progress: number | null) => void;
     /** Where the engine's own output goes (llama.cpp's log lines); the backend's stderr by default. */
     readonly log?: (line: string) => void;
-}
-
-export interface SolveJobOptions {
-    readonly signal: AbortSignal;
-    readonly onProgress: (progress: SolveProgress) => void;
-    readonly progressIntervalMs: number;
-    readonly queuedMs: number;
-    readonly loadMs: number;
 }
 
 /** The engine stopped: it was killed, aborted, or ran out of memory. */
@@ -118,7 +111,7 @@ class Engine {
     }
 }
 
-export class EngineHost {
+export class EngineHost implements Engines {
     private engine?: Engine;
     private current?: {readonly reference: string; readonly model: LoadedModel};
     private nextJobId = 1;
@@ -130,7 +123,8 @@ export class EngineHost {
     }
 
     /** The model for `reference`, loading it (in place of the current one) when needed. */
-    async acquire(reference: string, signal: AbortSignal): Promise<{model: LoadedModel; loadMs: number}> {
+    async acquire(reference: string | undefined, signal: AbortSignal): Promise<{model: LoadedModel; loadMs: number}> {
+        if (reference === undefined) throw new InvalidInputError("model must name a GGUF file, an hf: URI or an https URL");
         if (this.current?.reference === reference && this.engine?.exit === null) return {model: this.current.model, loadMs: 0};
         const start = performance.now();
         const path = await resolveModelSource(reference, {

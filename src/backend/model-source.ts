@@ -647,7 +647,7 @@ function networkErrorText(error: unknown): string {
 }
 
 /** The errno-style code of a fetch failure, which hides it in `cause` (or its AggregateError). */
-function errnoCode(error: unknown): string | undefined {
+export function errnoCode(error: unknown): string | undefined {
     for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
         const code = (current as {code?: unknown}).code;
         if (typeof code === "string") return code;

@@ -7,11 +7,13 @@ import {randomUUID} from "node:crypto";
 import {type GpuChoice, GPU_CHOICES, type InitializationOptions} from "../protocol/backend.js";
 import {InvalidInputError} from "../protocol/errors.js";
 import {checkPrompt, type PromptMode, resolveParams, resolvePromptMode, type SamplingParams, show} from "../protocol/params.js";
+import {parseServerUrls} from "../remote/address.js";
 
 export interface SolveJob {
     readonly jobId: string;
     readonly prompt: string;
-    readonly model: string;
+    /** Absent only when the backend runs on servers, which hold their model. */
+    readonly model?: string;
     readonly mode: PromptMode;
     readonly params: SamplingParams;
 }
@@ -19,21 +21,23 @@ export interface SolveJob {
 /** Longest job id echoed back. */
 const MAX_JOB_ID_LENGTH = 200;
 
-export function checkSolveRequest(raw: unknown): SolveJob {
+/** `remote`: the backend runs on servers, so the model may be left out (it is not used). */
+export function checkSolveRequest(raw: unknown, remote = false): SolveJob {
     const request = requireObject(raw, "solve");
     const jobId = request.jobId ?? randomUUID();
     if (typeof jobId !== "string" || jobId.length > MAX_JOB_ID_LENGTH) throw new InvalidInputError(`jobId must be a string of at most ${MAX_JOB_ID_LENGTH} characters`);
     return {
         jobId,
         prompt: checkPrompt(request.prompt),
-        model: requireModelReference(request.model),
+        model: remote && request.model === undefined ? undefined : requireModelReference(request.model),
         mode: resolvePromptMode(request.mode),
         params: resolveParams(request.params ?? {})
     };
 }
 
-export function checkLoadModelRequest(raw: unknown): string {
-    return requireModelReference(requireObject(raw, "loadModel").model);
+export function checkLoadModelRequest(raw: unknown, remote = false): string | undefined {
+    const {model} = requireObject(raw, "loadModel");
+    return remote && model === undefined ? undefined : requireModelReference(model);
 }
 
 export function requireModelReference(value: unknown): string {
@@ -49,6 +53,9 @@ export interface BackendOptions {
     readonly queueLimit: number;
     readonly contextSize?: number;
     readonly progressIntervalMs: number;
+    /** Server base URLs (checked); null: the local engine. */
+    readonly servers: string[] | null;
+    readonly apiKey?: string;
 }
 
 const DEFAULT_QUEUE_LIMIT = 4;
@@ -58,7 +65,8 @@ const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 export function checkInitializationOptions(raw: unknown, defaults: {cacheDir: string; threads?: number}): BackendOptions {
     const options = (raw ?? {}) as Record<string, unknown>;
     if (typeof options !== "object" || Array.isArray(options)) throw new InvalidInputError("initializationOptions must be an object");
-    const known: (keyof InitializationOptions)[] = ["cacheDir", "threads", "gpu", "queueLimit", "contextSize", "progressIntervalMs"];
+    const known: (keyof InitializationOptions)[] = ["cacheDir", "threads", "gpu", "queueLimit", "contextSize", "progressIntervalMs", "server", "apiKey",
+        "allowPlainHttp"];
     const unknown = Object.keys(options).find((key) => !(known as string[]).includes(key));
     if (unknown !== undefined) throw new InvalidInputError(`unknown initialization option ${JSON.stringify(unknown)}`);
     const integer = (key: string, min: number, max: number): number | undefined => {
@@ -72,7 +80,14 @@ export function checkInitializationOptions(raw: unknown, defaults: {cacheDir: st
     if (typeof cacheDir !== "string" || cacheDir.trim() === "") throw new InvalidInputError(`initialization option cacheDir must be a folder path, got ${show(cacheDir)}`);
     const gpu = options.gpu ?? "auto";
     if (!GPU_CHOICES.includes(gpu as GpuChoice)) throw new InvalidInputError(`initialization option gpu must be one of ${GPU_CHOICES.join(", ")}, got ${show(gpu)}`);
+    const allowPlainHttp = options.allowPlainHttp ?? false;
+    if (typeof allowPlainHttp !== "boolean") throw new InvalidInputError(`initialization option allowPlainHttp must be true or false, got ${show(allowPlainHttp)}`);
+    const apiKey = options.apiKey ?? "";
+    // The key itself is never shown, even in an error.
+    if (typeof apiKey !== "string" || /[\r\n]/.test(apiKey)) throw new InvalidInputError("initialization option apiKey must be a string of one line");
     return {
+        servers: checkServers(options.server, allowPlainHttp),
+        apiKey: apiKey === "" ? undefined : apiKey,
         cacheDir,
         threads: integer("threads", 1, 1024) ?? defaults.threads,
         gpu: gpu as GpuChoice,
@@ -80,6 +95,15 @@ export function checkInitializationOptions(raw: unknown, defaults: {cacheDir: st
         contextSize: integer("contextSize", 16, 1 << 24),
         progressIntervalMs: integer("progressIntervalMs", 0, 60_000) ?? DEFAULT_PROGRESS_INTERVAL_MS
     };
+}
+
+/** The `server` option: a URL or a list of them; "" or absent is the local engine. */
+function checkServers(value: unknown, allowPlainHttp: boolean): string[] | null {
+    const list = typeof value === "string" ? (value.trim() === "" ? [] : [value]) : value ?? [];
+    if (!Array.isArray(list) || list.some((url) => typeof url !== "string"))
+        throw new InvalidInputError(`initialization option server must be a URL or a list of URLs, got ${show(value)}`);
+    if (list.length === 0) return null;
+    return parseServerUrls(list as string[], {allowPlainHttp, optIn: "the allowPlainHttp option"});
 }
 
 function requireObject(raw: unknown, request: string): Record<string, unknown> {

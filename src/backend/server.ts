@@ -1,8 +1,9 @@
 /**
  * The backend: a language server (vscode-languageserver over stdio) that checks requests, queues
- * solve jobs one at a time, runs them on its engine process (engine-host.ts), streams progress
- * and reports its status. Nothing a request does can take it down: bad input is answered, a
- * crashed engine is replaced.
+ * solve jobs one at a time, runs them on its engine process (engine-host.ts) or on inference
+ * servers (remote-engines.ts, with the `server` option), streams progress and reports its
+ * status. Nothing a request does can take it down: bad input is answered, a crashed engine is
+ * replaced, a failing server fails the job.
  */
 import {
     type CancellationToken, createConnection, ParameterStructures, RequestType, RequestType0, ResponseError, type Connection
@@ -14,8 +15,11 @@ import {
 } from "../protocol/backend.js";
 import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
+import {RemoteServerError} from "../remote/http.js";
 import {EngineCrashedError, EngineHost} from "./engine-host.js";
+import type {Engines} from "./engines.js";
 import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
+import {RemoteEngines} from "./remote-engines.js";
 import {type BackendOptions, checkInitializationOptions, checkLoadModelRequest, checkSolveRequest, type SolveJob} from "./requests.js";
 
 // Named parameters only: an array of parameters is answered with InvalidParams, not a crash.
@@ -51,14 +55,14 @@ export function startStdioServer(options: ServerOptions): Connection {
 
 export function serve(connection: Connection, defaults: ServerOptions): void {
     let status: BackendStatus = {
-        state: "starting", model: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null
+        state: "starting", model: null, server: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null
     };
     let queue: JobQueue | undefined;
     const setStatus = (patch: Partial<BackendStatus>) => {
         status = {...status, ...patch, queueLength: queue?.length ?? 0};
         void connection.sendNotification(STATUS, status);
     };
-    let backend: {readonly options: BackendOptions; readonly engines: EngineHost} | undefined;
+    let backend: {readonly options: BackendOptions; readonly engines: Engines} | undefined;
     let shuttingDown = false;
     /** Every job's abort, so that shutdown can stop them. */
     const running = new Set<AbortController>();
@@ -71,18 +75,31 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
             throw toResponseError(error);
         }
         queue = new JobQueue(options.queueLimit, () => setStatus({}));
-        const engines = new EngineHost({
-            script: defaults.script,
-            cacheDir: options.cacheDir,
-            threads: options.threads,
-            contextSize: options.contextSize,
-            gpu: options.gpu,
-            onProgress: (phase, reference, progress) => setStatus({state: phase, model: reference, progress})
-        });
+        let engines: Engines;
+        if (options.servers) {
+            const remote = new RemoteEngines({urls: options.servers, apiKey: options.apiKey, onStatus: (server) => setStatus({server})});
+            status = {...status, server: remote.initialStatus()};
+            engines = remote;
+        } else {
+            engines = new EngineHost({
+                script: defaults.script,
+                cacheDir: options.cacheDir,
+                threads: options.threads,
+                contextSize: options.contextSize,
+                gpu: options.gpu,
+                onProgress: (phase, reference, progress) => setStatus({state: phase, model: reference, progress})
+            });
+        }
         backend = {options, engines};
         return {capabilities: {}, serverInfo: {name: "power-sampling", version: "0.1.0"}};
     });
-    connection.onInitialized(() => setStatus({state: "idle"}));
+    connection.onInitialized(() => {
+        setStatus({state: "idle"});
+        // The status bar names the server and its model from the start: check the servers now.
+        if (backend?.options.servers && queue) void queue.submit((handle) => backend!.engines.acquire(undefined, handle.signal).then((acquired) => {
+            setStatus({model: backend!.engines.reference, compute: acquired.model.compute, contextSize: acquired.model.contextSize, error: null});
+        }), new AbortController().signal).catch((error: unknown) => setStatus({error: describe(error)}));
+    });
 
     connection.onRequest(statusRequest, () => status);
 
@@ -91,7 +108,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
      * arrived before the request was dispatched), and answered with a specific error code
      * whatever fails. After a failure the status is idle again, with the error.
      */
-    const queued = <P, R>(check: (raw: unknown) => P, job: (params: P, engines: EngineHost, handle: JobHandle) => Promise<R>) =>
+    const queued = <P, R>(check: (raw: unknown, remote: boolean) => P, job: (params: P, engines: Engines, handle: JobHandle) => Promise<R>) =>
         async (raw: unknown, token: CancellationToken): Promise<R> => {
             if (shuttingDown) throw new ResponseError(ERROR_CODES.invalidRequest, "the server is shutting down");
             if (!backend || !queue) throw new ResponseError(ERROR_CODES.invalidRequest, "the server is not initialized");
@@ -101,7 +118,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
             else token.onCancellationRequested(() => cancel.abort());
             running.add(cancel);
             try {
-                const params = check(raw);
+                const params = check(raw, backend.options.servers !== null);
                 return await queue.submit(async (handle) => {
                     try {
                         return await job(params, engines, handle);
@@ -120,7 +137,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     connection.onRequest(solveRequest, queued(checkSolveRequest, async (request: SolveJob, engines, {signal, queuedMs}) => {
         setStatus({state: "running", running: request.jobId, error: null});
         const {model, loadMs} = await acquire(engines, request.model, signal);
-        setStatus({state: "running", model: request.model, progress: null, compute: model.compute, contextSize: model.contextSize});
+        setStatus({state: "running", model: engines.reference, progress: null, compute: model.compute, contextSize: model.contextSize});
         const result = await engines.solve(request.prompt, request.mode, request.params, {
             signal, queuedMs, loadMs,
             progressIntervalMs: backend!.options.progressIntervalMs,
@@ -130,10 +147,10 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
         return {...result, jobId: request.jobId};
     }));
 
-    connection.onRequest(loadModelRequest, queued(checkLoadModelRequest, async (reference: string, engines, {signal}) => {
+    connection.onRequest(loadModelRequest, queued(checkLoadModelRequest, async (reference: string | undefined, engines, {signal}) => {
         const {model, loadMs} = await acquire(engines, reference, signal);
-        setStatus({state: "idle", model: reference, progress: null, compute: model.compute, contextSize: model.contextSize, error: null});
-        return {model: reference, contextSize: model.contextSize, loadMs};
+        setStatus({state: "idle", model: engines.reference, progress: null, compute: model.compute, contextSize: model.contextSize, error: null});
+        return {model: engines.reference!, contextSize: model.contextSize, loadMs};
     }));
 
     connection.onShutdown(async () => {
@@ -145,7 +162,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
 }
 
 /** Model failures become ModelUnavailable, whatever stage they came from. */
-async function acquire(engines: EngineHost, reference: string, signal: AbortSignal): ReturnType<EngineHost["acquire"]> {
+async function acquire(engines: Engines, reference: string | undefined, signal: AbortSignal): ReturnType<Engines["acquire"]> {
     try {
         return await engines.acquire(reference, signal);
     } catch (error) {
@@ -178,7 +195,7 @@ function toResponseError(error: unknown): ResponseError<void> {
     if (error instanceof ResponseError) return error;
     if (error instanceof CancelledError) return new ResponseError(ERROR_CODES.cancelled, "the job was cancelled");
     if (error instanceof BusyError) return new ResponseError(ERROR_CODES.busy, error.message);
-    if (error instanceof ModelUnavailableError || error instanceof CorruptModelError || error instanceof EngineCrashedError)
+    if (error instanceof ModelUnavailableError || error instanceof CorruptModelError || error instanceof EngineCrashedError || error instanceof RemoteServerError)
         return new ResponseError(ERROR_CODES.modelUnavailable, describe(error));
     if (error instanceof InvalidInputError) return new ResponseError(ERROR_CODES.invalidParams, describe(error));
     console.error(error);

@@ -6,7 +6,9 @@
  * - smc: Power-SMC's latency for one answer against standard decoding of that answer, split into
  *   the cost of the N-wide step and everything else (weights, resampling copies), and against MH
  *   on the same prompt;
- * - memory (full run only): the memory Power-SMC's particles take on the Qwen2.5-0.5B shape.
+ * - memory (full run only): the memory Power-SMC's particles take on the Qwen2.5-0.5B shape;
+ * - remote (with --server): the same power run locally and on a llama-server holding the same
+ *   model, each against its own decode rate, and the HTTP overhead per token.
  *
  * Timed runs alternate (standard, measured, standard) and each ratio compares a run with its own
  * round's standard runs: drift and noisy moments hit both sides, and the median over rounds
@@ -21,9 +23,12 @@ import type {LanguageModel, Token} from "../sampling/model.js";
 import {sample} from "../sampling/run.js";
 import {type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
 import {cachedFile} from "./cache.js";
-import {withModel} from "./session.js";
+import {InvalidInputError} from "../protocol/errors.js";
+import {RemoteLanguageModel} from "../remote/model.js";
+import {stopSignal} from "./lifetime.js";
+import {type RemoteCommandOptions, withModel} from "./session.js";
 
-export const BENCH_PARTS = ["power", "smc", "memory"] as const;
+export const BENCH_PARTS = ["power", "smc", "memory", "remote"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
@@ -32,8 +37,10 @@ export interface BenchOptions {
     readonly quick: boolean;
     readonly threads?: number;
     readonly json: boolean;
-    /** The parts to run (default: all, memory only in a full run). */
+    /** The parts to run (default: all, memory only in a full run, remote only with a server). */
     readonly parts?: readonly BenchPart[];
+    /** A llama-server holding the benchmark's model: the remote part compares it with the local engine. */
+    readonly remote?: RemoteCommandOptions;
 }
 
 const SHAPE: ShapeName = "smollm2-135m";
@@ -57,11 +64,11 @@ type Log = (line: string) => void;
 type Time = (target: LanguageModel, params: SamplingParams) => Promise<Timed>;
 
 export async function runBench(options: BenchOptions): Promise<void> {
-    const parts = options.parts ?? (options.quick ? ["power", "smc"] : BENCH_PARTS);
+    const parts = options.parts ?? [...options.quick ? ["power", "smc"] as const : ["power", "smc", "memory"] as const, ...options.remote ? ["remote"] as const : []];
     const log: Log = (line) => { if (!options.json) process.stdout.write(`${line}\n`); };
     const figures: Record<string, unknown> = {};
     const modelPath = await cachedFile(options.cacheDir, `${SHAPE}-q8_0-seed1.gguf`, (target) => writeShapeModel(SHAPE, target, {seed: 1}));
-    if (parts.includes("power") || parts.includes("smc")) {
+    if (parts.includes("power") || parts.includes("smc") || parts.includes("remote")) {
         await withModel(modelPath, {threads: options.threads}, async (model, loadMs, signal) => {
             const prompt = model.tokenize(PROMPT);
             const time = timer(prompt, signal);
@@ -69,6 +76,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
             Object.assign(figures, {model: SHAPE, threads: model.threads, promptTokens: prompt.length});
             if (parts.includes("power")) Object.assign(figures, await benchPower(model, time, options.quick, log));
             if (parts.includes("smc")) figures.smc = await benchSmc(model, time, options.quick, log);
+            if (parts.includes("remote")) figures.remote = await benchRemote(model, modelPath, options.remote!, time, options.quick, log);
         });
     }
     if (parts.includes("memory")) figures.memory = await benchMemory(options, log);
@@ -102,29 +110,51 @@ function roundsText(values: readonly number[], digits: number): string {
     return values.length === 1 ? "" : ` (rounds: ${values.map((v) => v.toFixed(digits)).join(", ")})`;
 }
 
-/** MH power sampling against its ideal time and against the published implementation's model access. */
-async function benchPower(model: LlamaLanguageModel, time: Time, quick: boolean, log: Log): Promise<Record<string, unknown>> {
-    const size = quick
+/** The power run of the benchmark: chains in step, 5 rounds (quick: 1) of standard decoding around it. */
+function powerRunSize(quick: boolean) {
+    return quick
         ? {decodeTokens: 24, rounds: 1, power: {blockSize: 16, maxTokens: 32, mcmcSteps: 2}}
         : {decodeTokens: 64, rounds: 5, power: {blockSize: 32, maxTokens: 64, mcmcSteps: 4}};
+}
+
+interface PowerRound {
+    /** Standard decoding of CHAINS chains in step, around the power run. */
+    readonly decodeRate: number;
+    readonly power: Timed;
+    readonly idealMs: number;
+    /** Wall time over the ideal time of the proposed tokens at that decode rate. */
+    readonly overhead: number;
+}
+
+/** The power run on `target` in rounds, each against that round's decode rate on the same target. */
+async function powerRounds(target: LanguageModel, time: Time, quick: boolean, rounds = powerRunSize(quick).rounds): Promise<PowerRound[]> {
+    const size = powerRunSize(quick);
     /** Standard runs on each side of a power run: about half of power's tokens (full: 2 x 4 x 64 of 1,070; quick: 2 x 4 x 24 of 314). */
     const decodeRunsEachSide = 2;
-    const decode = async (chains: number, runs: number) => {
-        const params = resolveParams({method: "standard", maxTokens: size.decodeTokens, samples: chains, seed: 1});
+    const decode = async () => {
+        const params = resolveParams({method: "standard", maxTokens: size.decodeTokens, samples: CHAINS, seed: 1});
         const timed: Timed[] = [];
-        for (let r = 0; r < runs; r++) timed.push(await time(model, params));
+        for (let r = 0; r < decodeRunsEachSide; r++) timed.push(await time(target, params));
         return timed;
     };
-    const singleRate = rateOf(await decode(1, 1));
     const powerParams = resolveParams({method: "power", alpha: 4, ...size.power, samples: CHAINS, seed: 1});
-    const rounds: {decodeRate: number; power: Timed; idealMs: number; overhead: number}[] = [];
-    for (let r = 0; r < size.rounds; r++) {
-        const before = await decode(CHAINS, decodeRunsEachSide);
-        const power = await time(model, powerParams);
-        const rate = rateOf([...before, ...await decode(CHAINS, decodeRunsEachSide)]);
+    const measured: PowerRound[] = [];
+    for (let r = 0; r < rounds; r++) {
+        const before = await decode();
+        const power = await time(target, powerParams);
+        const rate = rateOf([...before, ...await decode()]);
         const idealMs = power.proposedTokens / rate * 1000;
-        rounds.push({decodeRate: rate, power, idealMs, overhead: power.wallMs / idealMs});
+        measured.push({decodeRate: rate, power, idealMs, overhead: power.wallMs / idealMs});
     }
+    return measured;
+}
+
+/** MH power sampling against its ideal time and against the published implementation's model access. */
+async function benchPower(model: LlamaLanguageModel, time: Time, quick: boolean, log: Log): Promise<Record<string, unknown>> {
+    const size = powerRunSize(quick);
+    const singleRate = rateOf([await time(model, resolveParams({method: "standard", maxTokens: size.decodeTokens, samples: 1, seed: 1}))]);
+    const powerParams = resolveParams({method: "power", alpha: 4, ...size.power, samples: CHAINS, seed: 1});
+    const rounds = await powerRounds(model, time, quick);
     const typical = median(rounds, (round) => round.overhead);
     const {power} = typical;
     const describe = `${CHAINS} chains, alpha 4, block ${powerParams.blockSize}, ${powerParams.mcmcSteps} steps, ${powerParams.maxTokens} tokens, seed 1`;
@@ -189,6 +219,50 @@ async function benchSmc(model: LlamaLanguageModel, time: Time, quick: boolean, l
         + `SMC is ${(mh.wallMs / smc.wallMs).toFixed(2)}x faster`);
     return {tokensPerParticle: tokens, particles: byParticles, vsMh: {mhWallMs: mh.wallMs, mhTokens: mh.proposedTokens, smcWallMs: smc.wallMs, smcTokens: smc.proposedTokens,
         speedup: mh.wallMs / smc.wallMs, mhParams, smcParams}};
+}
+
+/**
+ * The power run locally and on a llama-server holding the same model: each against its own decode
+ * rate (so the server's compute speed is not the question, only what driving it over HTTP costs),
+ * and the HTTP overhead per token of one chain: wall time less the time the server says it
+ * computed. The random weights' next-token distributions are nearly flat, so log q would be
+ * exact only with the whole vocabulary's probabilities per token: the remote runs here take the
+ * top 32 as a real model's would need, and the bound that leaves is printed.
+ */
+async function benchRemote(local: LlamaLanguageModel, modelPath: string, server: RemoteCommandOptions, time: Time, quick: boolean,
+    log: Log): Promise<Record<string, unknown>> {
+    const remote = await RemoteLanguageModel.connect(server.urls, {...server, tolerance: Infinity, signal: stopSignal});
+    const [info] = remote.servers;
+    const prompt = local.tokenize(PROMPT);
+    const remotePrompt = await remote.tokenize(PROMPT);
+    if (info!.vocabularySize !== local.shape.vocabularySize || remotePrompt.join(",") !== prompt.join(","))
+        throw new InvalidInputError(`${info!.url} holds ${info!.model}, not the benchmark's model: start it with llama-server -m ${modelPath} -np ${CHAINS}`);
+    const rounds = quick ? 1 : 3;
+    const localRounds = await powerRounds(local, time, quick, rounds);
+    const run = remote.forRun();
+    const remoteRounds = await powerRounds(run, time, quick, rounds);
+    const bound = run.accounting.worstBound;
+    const single = remote.forRun();
+    const decodeTokens = powerRunSize(quick).decodeTokens;
+    const one = await time(single, resolveParams({method: "standard", maxTokens: decodeTokens, samples: 1, seed: 1}));
+    const overheadMs = (one.wallMs - single.accounting.serverMs) / one.proposedTokens;
+    const perRequestMs = (one.wallMs - single.accounting.serverMs) / single.accounting.requests;
+    const localTypical = median(localRounds, (round) => round.overhead);
+    const remoteTypical = median(remoteRounds, (round) => round.overhead);
+    log(`  the power run locally and on ${info!.engine} at ${info!.url} (${info!.slots} slots, ${info!.model}), median of ${rounds} round${rounds === 1 ? "" : "s"}`);
+    for (const [name, typical, all] of [["local ", localTypical, localRounds], ["remote", remoteTypical, remoteRounds]] as const) {
+        log(`    ${name}  ${typical.power.proposedTokens} tokens in ${(typical.power.wallMs / 1000).toFixed(1)} s; ${CHAINS}-chain decode ${typical.decodeRate.toFixed(1)} tokens/s; `
+            + `wall / ideal ${typical.overhead.toFixed(2)}x${roundsText(all.map((round) => round.overhead), 2)}`);
+    }
+    log(`    HTTP overhead, one chain: ${overheadMs.toFixed(2)} ms a token, ${perRequestMs.toFixed(2)} ms a request (wall less the server's own time; ${single.accounting.requests} requests of up to 32 tokens)`);
+    log(`    log q bound with the top 32 of ${info!.vocabularySize.toLocaleString("en-US")} probabilities: ${bound.toPrecision(2)} (random weights are flat; a real model's peaked distributions need far fewer)`);
+    return {
+        server: info, rounds,
+        local: {wallMs: localTypical.power.wallMs, proposedTokens: localTypical.power.proposedTokens, tokensPerSecondInStep: localTypical.decodeRate, overheadVsIdeal: localTypical.overhead},
+        remote: {wallMs: remoteTypical.power.wallMs, proposedTokens: remoteTypical.power.proposedTokens, tokensPerSecondInStep: remoteTypical.decodeRate,
+            overheadVsIdeal: remoteTypical.overhead, requests: run.accounting.requests, logQErrorBound: bound},
+        httpOverheadMsPerToken: overheadMs, httpOverheadMsPerRequest: perRequestMs
+    };
 }
 
 /**

@@ -17,8 +17,9 @@ import {toJson, toReadable} from "./output.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {BENCH_PARTS, runBench} from "./bench.js";
 import {debugLine, InterruptedError, OutputError, reportEnd, stderrLost, stderrWritten, stdoutWritten, stopSignal, watchRun} from "./lifetime.js";
-import {withModel} from "./session.js";
-import {solve} from "../llama/solve.js";
+import {type RemoteCommandOptions, withModel, withRemoteModel} from "./session.js";
+import {solve, type SolveModel} from "../llama/solve.js";
+import {parseServerUrls} from "../remote/address.js";
 
 const USAGE = `usage:
   power-sampling solve [options] PROMPT      PROMPT "-" reads stdin; "" starts right after BOS
@@ -39,10 +40,15 @@ const USAGE = `usage:
       --seed S              reproducible runs (default random, printed)
       --threads N           CPU threads (default: physical cores)
       --json                one JSON object on stdout
+    on llama-server instead of a local model (see README, Remote engines):
+      --server URL          a llama-server holding the model; repeat it to spread the chains over several
+      --api-key-env NAME    the environment variable holding llama-server's --api-key
+      --allow-plain-http    send prompts over plain http to another machine (readable on the network)
   power-sampling demo [--samples K] [--seed S]
   power-sampling make-test-model markov SPEC.json OUT.gguf
   power-sampling serve --stdio [--threads N]   the backend language server (JSON-RPC on stdio)
   power-sampling bench [--quick] [--json] [--threads N] [--only ${BENCH_PARTS.join("|")} ...]
+                       [--server URL [--api-key-env NAME] [--allow-plain-http]]   remote: the power run locally and on the server
   power-sampling make-test-model shape ${Object.keys(SHAPES).join("|")} OUT.gguf [--seed S]
 common: --cache-dir DIR (default ${defaultCacheDir()})`;
 
@@ -77,7 +83,7 @@ async function solveCommand(argv: string[]): Promise<void> {
     const numeric = Object.fromEntries(Object.keys(PARAMETERS).map((field) => [flagOf(field), {type: "string"} as const]));
     const {values, positionals} = parse(argv, {
         ...numeric, model: {type: "string"}, method: {type: "string"}, mode: {type: "string"}, threads: {type: "string"},
-        json: {type: "boolean"}, "cache-dir": {type: "string"}
+        json: {type: "boolean"}, "cache-dir": {type: "string"}, ...SERVER_FLAGS
     });
     if (positionals.length !== 1) throw new InvalidInputError(`solve takes one PROMPT argument, got ${positionals.length}`);
     const given = values as Record<string, string | undefined>;
@@ -87,17 +93,22 @@ async function solveCommand(argv: string[]): Promise<void> {
     }, (field) => `--${flagOf(field)}`);
     const mode = resolvePromptMode(values.mode, "--mode");
     const threads = parseThreads(values.threads);
+    const remote = serverOptions(values);
+    if (remote && values.model !== undefined) throw new InvalidInputError("--model and --server: give one; a server holds its own model");
+    if (remote && threads !== undefined) throw new InvalidInputError("--threads and --server: the server sets its own threads");
     if (values.model === "") throw new InvalidInputError("--model is empty: give the path of a GGUF file");
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
-    const modelPath = values.model ?? await builtinModelPath(await cacheDirOption(values["cache-dir"]));
-    const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
+    const run = async (model: SolveModel, loadMs: number, signal: AbortSignal) => {
         const bar = new ProgressBar();
         try {
             return await solve(model, prompt, mode, params, {signal, loadMs, progressIntervalMs: REDRAW_EVERY_MS, onProgress: (p) => bar.update(p)});
         } finally {
             bar.finish();
         }
-    });
+    };
+    const result = remote
+        ? await withRemoteModel(remote, run)
+        : await withModel(values.model ?? await builtinModelPath(await cacheDirOption(values["cache-dir"])), {threads}, run);
     process.stdout.write(`${values.json ? toJson(result) : toReadable(result)}\n`);
 }
 
@@ -162,15 +173,39 @@ async function engineCommand(): Promise<void> {
 
 async function benchCommand(argv: string[]): Promise<void> {
     const {values, positionals} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"},
-        only: {type: "string", multiple: true}});
+        only: {type: "string", multiple: true}, ...SERVER_FLAGS});
     takesNoArguments("bench", positionals);
+    const remote = serverOptions(values);
+    if (remote && remote.urls.length > 1) throw new InvalidInputError("bench takes one --server: it compares one server with the local engine");
+    const parts = values.only?.map((part) => parseChoice("only", part, BENCH_PARTS)!);
+    if (parts?.includes("remote") && !remote) throw new InvalidInputError("--only remote needs --server URL: a llama-server holding the benchmark's model");
     await runBench({
         cacheDir: await cacheDirOption(values["cache-dir"]),
         quick: values.quick ?? false,
         json: values.json ?? false,
         threads: parseThreads(values.threads),
-        parts: values.only?.map((part) => parseChoice("only", part, BENCH_PARTS)!)
+        parts,
+        remote
     });
+}
+
+/** The flags that put a command on servers instead of a local model. */
+const SERVER_FLAGS = {server: {type: "string", multiple: true}, "api-key-env": {type: "string"}, "allow-plain-http": {type: "boolean"}} as const;
+
+/** --server (repeatable), the API key from the variable --api-key-env names, and the plain-http opt-in; undefined without --server. */
+function serverOptions(values: {server?: string[]; "api-key-env"?: string; "allow-plain-http"?: boolean}): RemoteCommandOptions | undefined {
+    const name = values["api-key-env"];
+    if (!values.server) {
+        if (name !== undefined || values["allow-plain-http"]) throw new InvalidInputError("--api-key-env and --allow-plain-http go with --server URL");
+        return undefined;
+    }
+    let apiKey: string | undefined;
+    if (name !== undefined) {
+        apiKey = process.env[name];
+        if (!apiKey) throw new InvalidInputError(`--api-key-env ${name}: the environment variable ${name} is not set or empty`);
+    }
+    const allowPlainHttp = values["allow-plain-http"] ?? false;
+    return {urls: parseServerUrls(values.server, {allowPlainHttp}), apiKey, allowPlainHttp};
 }
 
 /** --cache-dir or the default: an existing folder, or a path where one can be made. */

@@ -1,7 +1,18 @@
-/** Loads llama.cpp and one model for a command, stops when the run stops, and always frees both. */
+/**
+ * Loads llama.cpp and one model for a command, stops when the run stops, and always frees both;
+ * or connects to the servers that hold the model.
+ */
 import {openLlama} from "../llama/runtime.js";
 import {LlamaLanguageModel} from "../llama/model.js";
+import {RemoteLanguageModel} from "../remote/model.js";
 import {debugLine, stopSignal} from "./lifetime.js";
+
+export interface RemoteCommandOptions {
+    /** Checked server URLs. */
+    readonly urls: readonly string[];
+    readonly apiKey?: string;
+    readonly allowPlainHttp: boolean;
+}
 
 /** Runs `body` with the model loaded; `signal` aborts when the run must stop (Ctrl-C, SIGTERM, output lost). */
 export async function withModel<T>(modelPath: string, options: {threads?: number},
@@ -24,4 +35,16 @@ export async function withModel<T>(modelPath: string, options: {threads?: number
         await llama.dispose();
         debugLine("model freed");
     }
+}
+
+/** Runs `body` on the servers (checked first); `signal` aborts when the run must stop, which also stops the servers' work. */
+export async function withRemoteModel<T>(options: RemoteCommandOptions,
+    body: (model: RemoteLanguageModel, loadMs: number, signal: AbortSignal) => Promise<T>): Promise<T> {
+    stopSignal.throwIfAborted();
+    const start = performance.now();
+    debugLine(`connecting to ${options.urls.join(", ")}`);
+    const model = await RemoteLanguageModel.connect(options.urls, {...options, signal: stopSignal});
+    const loadMs = performance.now() - start;
+    debugLine(`servers ready in ${Math.round(loadMs)} ms: ${model.servers.map((server) => `${server.url} (${server.model}, ${server.slots} slots)`).join(", ")}`);
+    return await body(model, loadMs, stopSignal);
 }

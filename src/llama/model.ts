@@ -4,6 +4,7 @@ import type {Llama, LlamaContext, LlamaModel, Token as LlamaToken} from "node-ll
 import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
 import type {LanguageModel, OpenBatchOptions, SequenceBatch, Token} from "../sampling/model.js";
 import {LlamaSequenceBatch} from "./batch.js";
+import {llamaChatPrompt} from "./prompts.js";
 import {loadGgufModel, type LoadOptions, physicalCoreCount} from "./runtime.js";
 
 export interface LlamaLanguageModelOptions {
@@ -62,6 +63,11 @@ export class LlamaLanguageModel implements LanguageModel {
         const prompt = bos != null && this.model.tokens.shouldPrependBosToken ? [bos, ...tokens] : tokens;
         if (prompt.length === 0) throw new InvalidInputError("the prompt is empty and the model has no BOS token to start from");
         return prompt;
+    }
+
+    /** One user turn in the model's chat template, ready for the model's answer. */
+    chatPrompt(text: string): Promise<Token[]> {
+        return llamaChatPrompt(this, text);
     }
 
     /** Text of `tokens`; `preceding` (e.g. the prompt) decides a leading space as the tokenizer would. */

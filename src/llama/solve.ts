@@ -1,15 +1,35 @@
 /**
- * One solve, as the command line and the backend run it: text in (with its prompt mode), samples
- * as text with their final answers, groups, SMC runs and honest statistics out.
+ * One solve, as the command line and the backend run it, on any engine (node-llama-cpp in this
+ * process, or inference servers: src/remote): text in (with its prompt mode), samples as text with
+ * their final answers, groups, SMC runs and honest statistics out.
  */
 import {extractFinalAnswer} from "../answers/extract.js";
 import {chooseAnswer, groupAlternatives} from "../answers/group.js";
 import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
-import type {Token} from "../sampling/model.js";
+import type {LanguageModel, Token} from "../sampling/model.js";
 import {type Particle, sample, type Sample, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
-import type {LlamaLanguageModel} from "./model.js";
-import {buildPrompt} from "./prompts.js";
+import {buildPrompt, type PromptTokenizer} from "./prompts.js";
+
+/** What an engine gives solve: the samplers' model, its tokenizer and chat template, and text back. */
+export interface SolveModel extends LanguageModel, PromptTokenizer {
+    /** Most tokens (prompt + generated) one sequence may hold. */
+    readonly contextSize: number;
+    /** Text of `tokens`; `preceding` (e.g. the prompt) decides a leading space as the tokenizer would. */
+    detokenize(tokens: readonly Token[], preceding?: readonly Token[]): string;
+    /** The text of each token, read after the tokens before it; together they are the text. */
+    pieces(tokens: readonly Token[], preceding?: readonly Token[]): string[];
+    /** A view of the model for one run that accounts for what the run lost in exactness (remote engines). */
+    forRun?(): LanguageModel & {exactness(): RunExactness};
+}
+
+/** What a run on a remote engine may have lost in exactness against the local engine. */
+export interface RunExactness {
+    /** Largest certified bound on a drawn token's log q error (0: exact). */
+    readonly logQErrorBound: number;
+    /** One line each where the run may be less exact than the local engine's; empty when it is not. */
+    readonly warnings: string[];
+}
 
 export interface SolveOptions {
     readonly signal?: AbortSignal;
@@ -21,13 +41,14 @@ export interface SolveOptions {
     readonly queuedMs?: number;
 }
 
-export async function solve(model: LlamaLanguageModel, prompt: string, mode: PromptMode, params: SamplingParams,
+export async function solve(model: SolveModel, prompt: string, mode: PromptMode, params: SamplingParams,
     options: SolveOptions = {}): Promise<SolveResult> {
     checkPrompt(prompt);
     const promptTokens = await buildPrompt(model, prompt, mode);
     const start = performance.now();
     const {onProgress} = options;
-    const result = await sample(model, promptTokens, params, {
+    const run = model.forRun?.();
+    const result = await sample(run ?? model, promptTokens, params, {
         signal: options.signal,
         progressIntervalMs: options.progressIntervalMs,
         onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, promptTokens, progress)))
@@ -36,6 +57,7 @@ export async function solve(model: LlamaLanguageModel, prompt: string, mode: Pro
     const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, mode));
     const groups = groupAlternatives(samples, mode);
     const {method, ...rest} = params;
+    const exactness = run?.exactness();
     return {
         method,
         params: {...rest, mode},
@@ -43,16 +65,20 @@ export async function solve(model: LlamaLanguageModel, prompt: string, mode: Pro
         answerIndex: chooseAnswer(groups),
         groups,
         smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, mode)),
-        stats: {...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length}
+        stats: {
+            ...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length,
+            ...exactness && {logQErrorBound: exactness.logQErrorBound}
+        },
+        ...exactness && exactness.warnings.length > 0 && {warnings: exactness.warnings}
     };
 }
 
-function toSolveProgress(model: LlamaLanguageModel, promptTokens: readonly Token[], progress: SamplingProgress): SolveProgress {
+function toSolveProgress(model: SolveModel, promptTokens: readonly Token[], progress: SamplingProgress): SolveProgress {
     const {chains, ...rest} = progress;
     return {...rest, texts: chains.map((tokens) => model.detokenize(tokens, promptTokens))};
 }
 
-function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[], sampled: Sample, mode: PromptMode): SolvedSample {
+function toSolvedSample(model: SolveModel, promptTokens: readonly Token[], sampled: Sample, mode: PromptMode): SolvedSample {
     const text = model.detokenize(sampled.tokens, promptTokens);
     const pieces = model.pieces(sampled.tokens, promptTokens);
     // Character offset of each token: the pieces, read in context, add up to the text.
@@ -74,7 +100,7 @@ function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[
 }
 
 /** The run's distinct completions with their summed weights, heaviest first. */
-function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run: SmcRunResult, mode: PromptMode): SmcRun {
+function toSmcRun(model: SolveModel, promptTokens: readonly Token[], run: SmcRunResult, mode: PromptMode): SmcRun {
     const distinct = new Map<string, {first: Particle; copies: number; weight: number}>();
     for (const particle of run.particles) {
         const key = `${particle.finishReason}:${particle.tokens.join(",")}`;

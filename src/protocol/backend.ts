@@ -15,8 +15,8 @@ export const STATUS = "powerSampling/status";
 
 export interface SolveRequest {
     readonly prompt: string;
-    /** A local GGUF path, an `hf:user/repo:quant` URI or an https URL. */
-    readonly model: string;
+    /** A local GGUF path, an `hf:user/repo:quant` URI or an https URL; with a `server`, optional and not used (the server holds its model). */
+    readonly model?: string;
     readonly mode?: PromptMode;
     /** Sampling parameters (see PARAMETERS); missing ones take their defaults. */
     readonly params?: Record<string, unknown>;
@@ -33,7 +33,8 @@ export interface ProgressNotification extends SolveProgress {
 }
 
 export interface LoadModelRequest {
-    readonly model: string;
+    /** As in SolveRequest; with a `server`, loadModel checks the servers again and refreshes the status. */
+    readonly model?: string;
 }
 
 export interface LoadModelResult {
@@ -59,10 +60,30 @@ export interface ComputeInfo {
     readonly threads: number;
 }
 
+/** Inference servers the backend runs on (the `server` option), as last checked (/props, /health). */
+export interface RemoteStatus {
+    /** The servers' URLs, as given (checked, no trailing slash). */
+    readonly urls: string[];
+    /** The servers answered and can serve power sampling; false with `error` saying why not. */
+    readonly ready: boolean;
+    /** What the servers call their model (a file name or alias); null until one answered. */
+    readonly model: string | null;
+    /** The server software and build, e.g. "llama-server b7000 (80fb11a)"; null until one answered. */
+    readonly engine: string | null;
+    /** Parallel sequences over all servers (llama-server -np). */
+    readonly slots: number;
+    /** One line for a status bar, e.g. "llama-server 127.0.0.1:8080 · stories260K.gguf · 4 slots". */
+    readonly summary: string;
+    /** Why the servers cannot be used, with what to do; null when ready. */
+    readonly error: string | null;
+}
+
 export interface BackendStatus {
     readonly state: BackendState;
-    /** The loaded (or loading) model reference, credentials masked. */
+    /** The loaded (or loading) model reference, credentials masked; with a server, what the server calls its model. */
     readonly model: string | null;
+    /** With the `server` option: the servers and their model; null for the local engine. */
+    readonly server?: RemoteStatus | null;
     /** 0..1 while downloading or loading; null when unknown. */
     readonly progress: number | null;
     readonly compute: ComputeInfo | null;
@@ -87,6 +108,15 @@ export interface InitializationOptions {
     readonly contextSize?: number;
     /** Minimum milliseconds between progress notifications of a job (default 250). */
     readonly progressIntervalMs?: number;
+    /**
+     * Run on llama-server(s) at these URLs instead of a local model ("" or absent: local). Several
+     * URLs spread a job's chains over the servers, which must hold the same model.
+     */
+    readonly server?: string | string[];
+    /** llama-server's --api-key (the extension keeps it in SecretStorage); never logged or echoed. */
+    readonly apiKey?: string;
+    /** Allow plain http:// to a server on another machine (prompts readable on the network); loopback needs no opt-in. */
+    readonly allowPlainHttp?: boolean;
 }
 
 export const GPU_CHOICES = ["auto", "cpu", "cuda", "vulkan", "metal"] as const;

@@ -82,6 +82,12 @@ export interface SolveStats {
     readonly loadMs: number;
     readonly queuedMs: number;
     readonly promptTokens: number;
+    /**
+     * Remote engines only: the largest certified bound, over the run's drawn tokens, on how far a
+     * token's log q may be from exact, since the server reports only its likeliest tokens'
+     * probabilities (0: exact). The local engine's log q is exact: absent there.
+     */
+    readonly logQErrorBound?: number;
 }
 
 export interface SolveResult {
@@ -96,6 +102,8 @@ export interface SolveResult {
     /** smc: one entry per run, in sample order. */
     readonly smc?: SmcRun[];
     readonly stats: SolveStats;
+    /** Where the result may be less exact than the local engine's, one line each (remote engines); absent when it is not. */
+    readonly warnings?: string[];
 }
 
 /** Where a run stands; sent a few times a second. */

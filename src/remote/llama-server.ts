@@ -1,0 +1,176 @@
+/**
+ * llama.cpp's llama-server behind the InferenceServer boundary. What it returns, as measured (see
+ * test/integration/remote-llama-server.test.ts):
+ * - /completion with n_probs K and post_sampling_probs off reports, per drawn token, its log p at
+ *   temperature 1 from a softmax over the full vocabulary (whatever the draw temperature), and the
+ *   K likeliest tokens' log p; "samplers": ["temperature"] leaves pure temperature sampling over
+ *   the full vocabulary (the draw then uses the dist sampler, seeded per request).
+ * - A token that ends inside a UTF-8 character (a byte-fallback piece) gets no probabilities,
+ *   and a request that stops right after one reports fewer entries than tokens: the probabilities
+ *   of such a request's tokens are then read by probes.
+ * - A probe forces a token whose text is complete (an end token) with a logit bias, and reads the
+ *   K likeliest tokens at that position; the wanted token's log p is among them for a large
+ *   enough K (the raw logits, before the bias).
+ * - The server parses what it generated as chat output even for /completion, and fails the
+ *   request (HTTP 500, "does not match the expected Content-only format") when that text is not
+ *   valid UTF-8, which a model drawing byte tokens at random produces; a chat parser that
+ *   accepts anything (one epsilon rule) stops that, and nothing here reads the parsed text.
+ * - The server stops a request whose connection closes (cancel), and keeps each slot's cache
+ *   for the next request with id_slot and cache_prompt.
+ */
+import path from "node:path";
+import type {Token} from "../sampling/model.js";
+import {HttpClient, RemoteServerError} from "./http.js";
+import type {DrawnToken, DrawOutcome, DrawParams, InferenceServer, ProbeParams, ProbeResult, ServerInfo, TokenizeOptions} from "./server.js";
+
+export interface LlamaServerOptions {
+    readonly apiKey?: string;
+    readonly timeoutMs?: number;
+}
+
+/** Every sampler stage but the temperature off, in case a server ignores `samplers`. */
+const PURE_TEMPERATURE = {
+    samplers: ["temperature"], top_k: 0, top_p: 1, min_p: 0, typical_p: 1, top_n_sigma: -1, xtc_probability: 0, dynatemp_range: 0,
+    repeat_penalty: 1, presence_penalty: 0, frequency_penalty: 0, dry_multiplier: 0, mirostat: 0, ignore_eos: false, stop: [], n_indent: 0,
+    post_sampling_probs: false, return_tokens: true, cache_prompt: true, stream: false,
+    chat_parser: JSON.stringify({parsers: [{type: "epsilon"}], rules: {}, root: 0})
+} as const;
+
+/** What a completion answer is trimmed to: the probabilities are the bulk. */
+const RESPONSE_FIELDS = ["tokens", "completion_probabilities", "stop_type", "timings"];
+
+/** Logit added to force a probe's token: any real logit gap is far smaller. */
+const FORCING_BIAS = 1e4;
+
+export class LlamaServer implements InferenceServer {
+    readonly http: HttpClient;
+    /** A token with complete text that a probe can force (EOS, else BOS). */
+    private probeToken?: Token;
+
+    constructor(url: string, options: LlamaServerOptions = {}) {
+        this.http = new HttpClient(url, {...options, name: `llama-server at ${url}`});
+    }
+
+    async describe(signal?: AbortSignal): Promise<ServerInfo> {
+        const [props, models] = await Promise.all([this.http.get("/props", signal), this.http.get("/v1/models", signal)]);
+        const settings = field(props, "default_generation_settings", "object", this.http.name);
+        const contextSize = field(settings, "n_ctx", "number", this.http.name);
+        const slots = field(props, "total_slots", "number", this.http.name);
+        const modelPath = field(props, "model_path", "string", this.http.name);
+        const build = typeof (props as {build_info?: unknown}).build_info === "string" ? (props as {build_info: string}).build_info : "unknown build";
+        const data = field(models, "data", "array", this.http.name) as unknown[];
+        const meta = field(data[0] ?? {}, "meta", "object", this.http.name);
+        const vocabularySize = field(meta, "n_vocab", "number", this.http.name);
+        const fingerprint = ["n_vocab", "n_params", "size", "n_embd", "n_ctx_train"].map((key) => String((meta as Record<string, unknown>)[key])).join(":");
+        this.probeToken ??= await this.findProbeToken(props, signal);
+        return {url: this.http.url, engine: `llama-server ${build}`, model: path.basename(modelPath), fingerprint, vocabularySize, slots, contextSize};
+    }
+
+    async tokenize(text: string, options: TokenizeOptions, signal?: AbortSignal): Promise<Token[]> {
+        const answer = await this.http.post("/tokenize", {content: text, add_special: options.addSpecial ?? false, parse_special: options.parseSpecial ?? false}, signal);
+        return tokenList(field(answer, "tokens", "array", this.http.name), this.http.name);
+    }
+
+    async chatPrompt(text: string, signal?: AbortSignal): Promise<string> {
+        const answer = await this.http.post("/apply-template", {messages: [{role: "user", content: text}]}, signal);
+        return field(answer, "prompt", "string", this.http.name);
+    }
+
+    async draw(params: DrawParams): Promise<DrawOutcome> {
+        const answer = await this.http.post("/completion", {
+            ...PURE_TEMPERATURE, prompt: params.context, n_predict: params.maxTokens, temperature: params.temperature, seed: params.seed,
+            n_probs: params.topK, id_slot: params.slot, response_fields: RESPONSE_FIELDS
+        }, params.signal);
+        const tokens = tokenList(field(answer, "tokens", "array", this.http.name), this.http.name);
+        const entries = this.entries(answer);
+        const stop = field(answer, "stop_type", "string", this.http.name);
+        // Entries line up with tokens unless some token ended inside a character (no entry); then
+        // which entry is whose is not certain when ids repeat, and probes read every token's.
+        const aligned = entries.length === tokens.length && entries.every((entry, i) => entry.id === tokens[i]);
+        const drawn: DrawnToken[] = tokens.map((token, i) => aligned
+            ? {token, bytes: entries[i]!.bytes, probabilities: {logP: entries[i]!.logP, topLogP: entries[i]!.top}}
+            : {token, bytes: entries.find((entry) => entry.id === token)?.bytes ?? null, probabilities: null});
+        const timings = (answer as {timings?: {prompt_ms?: unknown; predicted_ms?: unknown}}).timings;
+        const serverMs = typeof timings?.prompt_ms === "number" && typeof timings.predicted_ms === "number" ? timings.prompt_ms + timings.predicted_ms : null;
+        return {tokens: drawn, ended: stop === "eos", serverMs};
+    }
+
+    async probe(params: ProbeParams): Promise<ProbeResult> {
+        if (this.probeToken === undefined) await this.describe(params.signal);
+        const answer = await this.http.post("/completion", {
+            ...PURE_TEMPERATURE, prompt: params.context, n_predict: 1, temperature: 0, n_probs: params.topK, id_slot: params.slot,
+            logit_bias: [[this.probeToken!, FORCING_BIAS]], response_fields: RESPONSE_FIELDS
+        }, params.signal);
+        const [entry] = this.entries(answer);
+        if (!entry) throw new RemoteServerError(`${this.http.name} reported no probabilities for a forced end token: it does not report what power sampling needs`);
+        const wanted = entry.topTokens.indexOf(params.token);
+        return {
+            topLogP: entry.top,
+            logP: wanted === -1 ? null : entry.top[wanted]!,
+            bytes: wanted === -1 ? null : entry.topBytes[wanted]!
+        };
+    }
+
+    /** The per-token entries of a completion answer, checked. */
+    private entries(answer: unknown): {id: Token; bytes: number[]; logP: number; top: number[]; topTokens: Token[]; topBytes: number[][]}[] {
+        const name = this.http.name;
+        const list = (answer as {completion_probabilities?: unknown}).completion_probabilities ?? [];
+        if (!Array.isArray(list)) throw missing(name, "completion_probabilities");
+        return list.map((raw) => {
+            const top = field(raw, "top_logprobs", "array", name) as unknown[];
+            if (top.length === 0) throw missing(name, "top_logprobs");
+            return {
+                id: field(raw, "id", "number", name),
+                bytes: byteList(field(raw, "bytes", "array", name)),
+                logP: logProbOf(raw, name),
+                top: top.map((item) => logProbOf(item, name)),
+                topTokens: top.map((item) => field(item, "id", "number", name)),
+                topBytes: top.map((item) => byteList(field(item, "bytes", "array", name)))
+            };
+        });
+    }
+
+    /** EOS (or BOS): special tokens whose text is empty, so never inside a character. */
+    private async findProbeToken(props: unknown, signal?: AbortSignal): Promise<Token> {
+        for (const key of ["eos_token", "bos_token"]) {
+            const text = (props as Record<string, unknown>)[key];
+            if (typeof text !== "string" || text === "") continue;
+            const tokens = await this.tokenize(text, {parseSpecial: true}, signal);
+            if (tokens.length === 1) return tokens[0]!;
+        }
+        throw new RemoteServerError(`${this.http.name} names no end or start token (/props eos_token, bos_token): a probe needs one`);
+    }
+}
+
+/** `object[key]`, of the given JSON type, or an error naming what the server left out. */
+function field(object: unknown, key: string, type: "object", name: string): object;
+function field(object: unknown, key: string, type: "array", name: string): unknown[];
+function field(object: unknown, key: string, type: "number", name: string): number;
+function field(object: unknown, key: string, type: "string", name: string): string;
+function field(object: unknown, key: string, type: "object" | "array" | "number" | "string", name: string): unknown {
+    const value = typeof object === "object" && object !== null ? (object as Record<string, unknown>)[key] : undefined;
+    const ok = type === "array" ? Array.isArray(value)
+        : type === "object" ? typeof value === "object" && value !== null && !Array.isArray(value)
+            : typeof value === type && (type !== "number" || Number.isFinite(value));
+    if (!ok) throw missing(name, key);
+    return value;
+}
+
+function missing(name: string, key: string): RemoteServerError {
+    return new RemoteServerError(`${name} answered without "${key}", which power sampling needs: it is not a llama-server, or one too old; `
+        + "use the llama-server that npm run build:llama-server builds, or a newer one");
+}
+
+/** log p of an entry; llama-server writes a probability of 0 as the lowest float. */
+function logProbOf(entry: unknown, name: string): number {
+    return field(entry, "logprob", "number", name);
+}
+
+function tokenList(values: unknown[], name: string): Token[] {
+    if (!values.every((value) => Number.isInteger(value) && (value as number) >= 0)) throw missing(name, "tokens");
+    return values as Token[];
+}
+
+function byteList(values: unknown[]): number[] {
+    return values.filter((value): value is number => Number.isInteger(value));
+}
