@@ -55,9 +55,55 @@ export class HttpClient {
         return this.request("POST", path, body, signal);
     }
 
+    /**
+     * POSTs and reads the answer as server-sent events ("data: JSON" blocks), each handed to
+     * `onEvent` as it arrives. The timeout is the longest silence between two events, so a long
+     * generation is fine and a stuck server is not.
+     */
+    async stream(path: string, body: unknown, onEvent: (event: unknown) => void, signal?: AbortSignal): Promise<void> {
+        let pending = "";
+        const take = (block: string) => {
+            for (const line of block.split("\n")) {
+                const [field, value] = splitField(line);
+                if (field === "error") throw new RemoteServerError(`${this.name} failed ${path}: ${serverMessage(value) || value.slice(0, 200)}`);
+                if (field !== "data" || value === "[DONE]") continue;
+                try {
+                    onEvent(JSON.parse(value));
+                } catch (error) {
+                    if (error instanceof SyntaxError) throw new RemoteServerError(`${this.name} sent an event for ${path} that is not JSON: check that the URL is a llama-server`);
+                    throw error;
+                }
+            }
+        };
+        await this.exchange("POST", path, body, signal, (text) => {
+            pending += text;
+            let end: number;
+            while ((end = pending.indexOf("\n\n")) !== -1) {
+                take(pending.slice(0, end));
+                pending = pending.slice(end + 2);
+            }
+        });
+        if (pending.trim() !== "") take(pending);
+    }
+
     private async request(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+        const text = await this.exchange(method, path, body, signal);
+        try {
+            return JSON.parse(text) as unknown;
+        } catch {
+            throw new RemoteServerError(`${this.name} answered ${path} with something that is not JSON: check that the URL is a llama-server`);
+        }
+    }
+
+    /**
+     * One request; a successful answer's body goes to `onText` as it arrives (a stream), or is
+     * returned whole. Closing the connection (cancel) is how a caller stops the server's work.
+     */
+    private async exchange(method: string, path: string, body: unknown, signal: AbortSignal | undefined, onText?: (text: string) => void): Promise<string> {
         if (signal?.aborted) throw new CancelledError();
-        const headers: Record<string, string> = {accept: "application/json"};
+        // llama-server closes a connection after a stream although it says keep-alive: reusing
+        // one fails (measured), so each stream has its own.
+        const headers: Record<string, string> = onText ? {accept: "text/event-stream", connection: "close"} : {accept: "application/json"};
         const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), "utf8");
         if (payload) {
             headers["content-type"] = "application/json";
@@ -67,21 +113,38 @@ export class HttpClient {
         const {status, text} = await new Promise<{status: number; text: string}>((resolve, reject) => {
             const url = new URL(`${this.url}${path}`);
             const transport = url.protocol === "https:" ? https : http;
-            // Closing the connection is how a caller stops the server's work: llama-server stops
-            // generating for a request whose connection is gone.
-            const request = transport.request(url, {method, headers, agent: url.protocol === "https:" ? httpsAgent : httpAgent}, (response) => {
+            const agent = onText ? false : url.protocol === "https:" ? httpsAgent : httpAgent;
+            const request = transport.request(url, {method, headers, agent}, (response) => {
+                const status = response.statusCode ?? 0;
+                const streaming = onText !== undefined && status >= 200 && status < 300;
+                const decoder = new TextDecoder();
                 const chunks: Buffer[] = [];
                 let length = 0;
                 response.on("data", (chunk: Buffer) => {
+                    restart();
                     length += chunk.length;
-                    if (length > MAX_RESPONSE_BYTES) request.destroy(new RemoteServerError(`${this.name} sent more than ${MAX_RESPONSE_BYTES} bytes for ${path}`));
-                    else chunks.push(chunk);
+                    if (streaming) {
+                        try {
+                            onText(decoder.decode(chunk, {stream: true}));
+                        } catch (error) {
+                            request.destroy(error as Error);
+                        }
+                    } else if (length > MAX_RESPONSE_BYTES) {
+                        request.destroy(new RemoteServerError(`${this.name} sent more than ${MAX_RESPONSE_BYTES} bytes for ${path}`));
+                    } else {
+                        chunks.push(chunk);
+                    }
                 });
-                response.on("end", () => settle(() => resolve({status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8")})));
-                response.on("error", (error) => settle(() => reject(error)));
+                response.on("end", () => settle(() => resolve({status, text: Buffer.concat(chunks).toString("utf8")})));
+                response.on("error", (error) => settle(() => reject(this.failure(error))));
             });
-            const timer = setTimeout(() => request.destroy(new RemoteServerError(
-                `${this.name} did not answer ${path} within ${seconds(this.timeoutMs)}: it is overloaded or stuck; check it, or send it less work at once`)), this.timeoutMs);
+            let timer: NodeJS.Timeout | undefined;
+            const restart = () => {
+                clearTimeout(timer);
+                timer = setTimeout(() => request.destroy(new RemoteServerError(
+                    `${this.name} sent nothing for ${seconds(this.timeoutMs)} on ${path}: it is overloaded or stuck; check it, or send it less work at once`)), this.timeoutMs);
+            };
+            restart();
             const onAbort = () => request.destroy(new CancelledError());
             signal?.addEventListener("abort", onAbort, {once: true});
             let settled = false;
@@ -92,15 +155,16 @@ export class HttpClient {
                 signal?.removeEventListener("abort", onAbort);
                 outcome();
             };
-            request.on("error", (error) => settle(() => reject(error instanceof RemoteServerError || error instanceof CancelledError ? error : this.networkError(error))));
+            request.on("error", (error) => settle(() => reject(this.failure(error))));
             request.end(payload);
         });
         if (status < 200 || status >= 300) throw this.statusError(status, path, text);
-        try {
-            return JSON.parse(text) as unknown;
-        } catch {
-            throw new RemoteServerError(`${this.name} answered ${path} with something that is not JSON: check that the URL is a llama-server`);
-        }
+        return text;
+    }
+
+    /** What a failed exchange rejects with: our own errors as they are, network errors explained. */
+    private failure(error: unknown): Error {
+        return error instanceof RemoteServerError || error instanceof CancelledError ? error : this.networkError(error);
     }
 
     private networkError(error: unknown): RemoteServerError {
@@ -137,6 +201,13 @@ export class HttpClient {
         // A gateway in front of a restarting server answers 502 or 504; a 500 is the server's own failure, and would recur.
         return new RemoteServerError(`${this.name} failed ${path} (HTTP ${status}${detail ? `: ${detail}` : ""})`, status === 502 || status === 504);
     }
+}
+
+/** "field: value" of one server-sent-event line. */
+function splitField(line: string): [string, string] {
+    const colon = line.indexOf(":");
+    if (colon === -1) return [line, ""];
+    return [line.slice(0, colon), line.slice(colon + 1).replace(/^ /, "")];
 }
 
 /** The one-line error message of a server's JSON error body ({"error": {"message"}}), if any. */

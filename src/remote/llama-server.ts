@@ -6,8 +6,8 @@
  *   K likeliest tokens' log p; "samplers": ["temperature"] leaves pure temperature sampling over
  *   the full vocabulary (the draw then uses the dist sampler, seeded per request).
  * - A token that ends inside a UTF-8 character (a byte-fallback piece) gets no probabilities,
- *   and a request that stops right after one reports fewer entries than tokens: the probabilities
- *   of such a request's tokens are then read by probes.
+ *   and is not streamed at all: such a request is read again unstreamed, which lists every
+ *   token, and the probabilities of its tokens are read by probes.
  * - A probe forces a token whose text is complete (an end token) with a logit bias, and reads the
  *   K likeliest tokens at that position; the wanted token's log p is among them for a large
  *   enough K (the raw logits, before the bias).
@@ -37,7 +37,7 @@ const PURE_TEMPERATURE = {
 } as const;
 
 /** What a completion answer is trimmed to: the probabilities are the bulk. */
-const RESPONSE_FIELDS = ["tokens", "completion_probabilities", "stop_type", "timings"];
+const RESPONSE_FIELDS = ["tokens", "completion_probabilities", "stop_type", "timings", "tokens_predicted"];
 
 /** Logit added to force a probe's token: any real logit gap is far smaller. */
 const FORCING_BIAS = 1e4;
@@ -76,23 +76,27 @@ export class LlamaServer implements InferenceServer {
         return field(answer, "prompt", "string", this.http.name);
     }
 
+    /**
+     * Streamed, so that closing the connection stops the server at once (it finishes an
+     * unstreamed request whatever happens to the connection: measured). A token inside a UTF-8
+     * character is not streamed at all; then the same request, same seed, is read again whole.
+     */
     async draw(params: DrawParams): Promise<DrawOutcome> {
-        const answer = await this.http.post("/completion", {
+        const name = this.http.name;
+        const body = {
             ...PURE_TEMPERATURE, prompt: params.context, n_predict: params.maxTokens, temperature: params.temperature, seed: params.seed,
             n_probs: params.topK, id_slot: params.slot, response_fields: RESPONSE_FIELDS
+        };
+        const entries: Entry[] = [];
+        let final: unknown;
+        await this.http.stream("/completion", {...body, stream: true, return_progress: true}, (event) => {
+            // The last event carries the stop; prompt progress events carry no probabilities.
+            if (typeof event === "object" && event !== null && "stop_type" in event) final = event;
+            else if (typeof event === "object" && event !== null && "completion_probabilities" in event) entries.push(...this.entries(event));
         }, params.signal);
-        const tokens = tokenList(field(answer, "tokens", "array", this.http.name), this.http.name);
-        const entries = this.entries(answer);
-        const stop = field(answer, "stop_type", "string", this.http.name);
-        // Entries line up with tokens unless some token ended inside a character (no entry); then
-        // which entry is whose is not certain when ids repeat, and probes read every token's.
-        const aligned = entries.length === tokens.length && entries.every((entry, i) => entry.id === tokens[i]);
-        const drawn: DrawnToken[] = tokens.map((token, i) => aligned
-            ? {token, bytes: entries[i]!.bytes, probabilities: {logP: entries[i]!.logP, topLogP: entries[i]!.top}}
-            : {token, bytes: entries.find((entry) => entry.id === token)?.bytes ?? null, probabilities: null});
-        const timings = (answer as {timings?: {prompt_ms?: unknown; predicted_ms?: unknown}}).timings;
-        const serverMs = typeof timings?.prompt_ms === "number" && typeof timings.predicted_ms === "number" ? timings.prompt_ms + timings.predicted_ms : null;
-        return {tokens: drawn, ended: stop === "eos", serverMs};
+        if (final === undefined) throw new RemoteServerError(`${name} ended its answer to /completion early: it stopped or restarted`, true);
+        if (entries.length < field(final, "tokens_predicted", "number", name)) return this.outcome(await this.http.post("/completion", body, params.signal));
+        return this.outcome({...final, tokens: entries.map((entry) => entry.id), entries});
     }
 
     async probe(params: ProbeParams): Promise<ProbeResult> {
@@ -111,8 +115,26 @@ export class LlamaServer implements InferenceServer {
         };
     }
 
-    /** The per-token entries of a completion answer, checked. */
-    private entries(answer: unknown): {id: Token; bytes: number[]; logP: number; top: number[]; topTokens: Token[]; topBytes: number[][]}[] {
+    /** A draw from a whole answer (tokens, completion_probabilities, stop_type, timings), or a stream's events gathered as one. */
+    private outcome(answer: unknown): DrawOutcome {
+        const tokens = tokenList(field(answer, "tokens", "array", this.http.name), this.http.name);
+        const entries = (answer as {entries?: Entry[]}).entries ?? this.entries(answer);
+        const stop = field(answer, "stop_type", "string", this.http.name);
+        const owner = entryOwners(tokens, entries.map((entry) => entry.id));
+        const drawn: DrawnToken[] = tokens.map((token, i) => {
+            const entry = owner[i] === undefined ? undefined : entries[owner[i]!]!;
+            // A token's text does not depend on where it is: another entry of the same token has it.
+            return entry
+                ? {token, bytes: entry.bytes, probabilities: {logP: entry.logP, topLogP: entry.top}}
+                : {token, bytes: entries.find((other) => other.id === token)?.bytes ?? null, probabilities: null};
+        });
+        const timings = (answer as {timings?: {prompt_ms?: unknown; predicted_ms?: unknown}}).timings;
+        const serverMs = typeof timings?.prompt_ms === "number" && typeof timings.predicted_ms === "number" ? timings.prompt_ms + timings.predicted_ms : null;
+        return {tokens: drawn, ended: stop === "eos", serverMs};
+    }
+
+    /** The per-token entries of a completion answer or event, checked. */
+    private entries(answer: unknown): Entry[] {
         const name = this.http.name;
         const list = (answer as {completion_probabilities?: unknown}).completion_probabilities ?? [];
         if (!Array.isArray(list)) throw missing(name, "completion_probabilities");
@@ -140,6 +162,34 @@ export class LlamaServer implements InferenceServer {
         }
         throw new RemoteServerError(`${this.http.name} names no end or start token (/props eos_token, bos_token): a probe needs one`);
     }
+}
+
+/**
+ * Which entry is whose, where that is certain: the entries are the tokens in order with some left
+ * out (those inside a character). An entry sits at the same token in the leftmost and the
+ * rightmost matching of the entries' ids into the tokens exactly when every matching agrees;
+ * tokens left without an entry (left out, or where repeated ids leave it open) are probed.
+ */
+export function entryOwners(tokens: readonly Token[], ids: readonly Token[]): (number | undefined)[] {
+    const leftmost: number[] = [];
+    for (let i = 0, j = 0; j < ids.length && i < tokens.length; i++) if (tokens[i] === ids[j]) leftmost[j++] = i;
+    const rightmost: number[] = [];
+    for (let i = tokens.length - 1, j = ids.length - 1; j >= 0 && i >= 0; i--) if (tokens[i] === ids[j]) rightmost[j--] = i;
+    const owner: (number | undefined)[] = tokens.map(() => undefined);
+    // Entries that match no token at all (a server that reports something else): no owner anywhere.
+    if (leftmost.length !== ids.length) return owner;
+    ids.forEach((_, j) => { if (leftmost[j] === rightmost[j]) owner[leftmost[j]!] = j; });
+    return owner;
+}
+
+/** One drawn token as llama-server reports it, with the K likeliest at its position. */
+interface Entry {
+    readonly id: Token;
+    readonly bytes: number[];
+    readonly logP: number;
+    readonly top: number[];
+    readonly topTokens: Token[];
+    readonly topBytes: number[][];
 }
 
 /** `object[key]`, of the given JSON type, or an error naming what the server left out. */
