@@ -1,8 +1,8 @@
 /** Loading llama.cpp and GGUF models, with errors a user can act on. */
-import {open} from "node:fs/promises";
 import os from "node:os";
 import {readFileSync} from "node:fs";
 import type {Llama, LlamaModel} from "node-llama-cpp";
+import {validateGgufModel} from "../gguf/validate.js";
 import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
 
 export type GpuChoice = "auto" | "cpu" | "cuda" | "vulkan" | "metal";
@@ -52,24 +52,13 @@ export interface LoadOptions {
     readonly signal?: AbortSignal;
 }
 
-/** Opens a GGUF file, checking first that it exists and is GGUF so the error names the problem. */
+/**
+ * Opens a GGUF file, checking it first (a regular file, GGUF, every split part present and sound)
+ * so that the error names the problem and llama.cpp never aborts on a corrupt model.
+ */
 export async function loadGgufModel(llama: Llama, modelPath: string, options: LoadOptions = {}): Promise<LlamaModel> {
-    let magic: Buffer;
-    try {
-        const file = await open(modelPath, "r");
-        try {
-            magic = Buffer.alloc(4);
-            await file.read(magic, 0, 4, 0);
-        } finally {
-            await file.close();
-        }
-    } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") throw new InvalidInputError(`model file not found: ${modelPath}`);
-        if (code === "EISDIR") throw new InvalidInputError(`model path is a folder, not a GGUF file: ${modelPath}`);
-        throw new InvalidInputError(`cannot read model file ${modelPath}: ${(error as Error).message}`);
-    }
-    if (magic.toString("latin1") !== "GGUF") throw new InvalidInputError(`not a GGUF model file: ${modelPath}`);
+    await validateGgufModel(modelPath);
+    throwIfCancelled(options.signal);
     try {
         return await llama.loadModel({modelPath, onLoadProgress: options.onLoadProgress, loadSignal: options.signal});
     } catch (error) {
