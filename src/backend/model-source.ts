@@ -13,7 +13,6 @@
  *   renamed to NAME when complete.
  * - Connection errors and HTTP 5xx are retried for minutes, so plain URLs get a short preflight
  *   request here first, and a download that makes no progress for a while is stopped.
- *
  * - A response cut short but sent as complete (Content-Length matching, or no length at all) is
  *   renamed to its final name like any other: only its contents can tell.
  *
@@ -619,7 +618,7 @@ async function download(
         await removeDownload(file);
         throw notGguf(reference, "the downloaded file does not start with \"GGUF\"; deleted it");
     }
-    await checkDownload(file, reference, progress.total, announcedBytes);
+    await checkDownload(file, reference, progress.totalBytes, announcedBytes);
     return promote(file, target);
 }
 
@@ -668,11 +667,15 @@ async function promote(staging: string, target: string): Promise<string> {
 /** Throttles node-llama-cpp's progress events and keeps the byte count from going backwards. */
 class ProgressForwarder {
     private downloaded = 0;
-    /** The size the downloader was told, all files together; null until it knows. */
-    total: number | null = null;
+    private total: number | null = null;
     private lastEmit = -Infinity;
 
     constructor(private readonly file: string, private readonly callback: ResolveModelSourceOptions["onProgress"]) {}
+
+    /** The size the downloader was told, all files together; null until it knows. */
+    get totalBytes(): number | null {
+        return this.total;
+    }
 
     /** Returns whether bytes arrived since the last event. */
     update(downloadedBytes: number, totalBytes: number): boolean {
