@@ -34,6 +34,9 @@ export class ModelServer {
     readonly requests = new Map<string, number>();
     /** Further files by URL path (see `serve`). */
     private readonly files = new Map<string, Buffer>();
+    /** Fault paths that serve the model normally again (see `heal`). */
+    private readonly healed = new Set<string>();
+    private readonly waiting = new Map<string, (() => void)[]>();
     /** When set, bodies go out `chunkBytes` every `intervalMs`. */
     slow: {chunkBytes: number; intervalMs: number} | null = null;
     private readonly server: http.Server;
@@ -79,6 +82,16 @@ export class ModelServer {
         this.files.set(urlPath, body);
     }
 
+    /**
+     * Makes a fault path serve the model normally, and resolves once it has answered a request:
+     * the downloader goes on retrying a download that failed this way even after it was
+     * cancelled, against a stopped server for minutes; a normal answer ends that.
+     */
+    heal(urlPath: string): Promise<void> {
+        this.healed.add(urlPath);
+        return new Promise((resolve) => this.waiting.set(urlPath, [...(this.waiting.get(urlPath) ?? []), resolve]));
+    }
+
     private body(urlPath: string, count: number): Buffer | null {
         const file = this.files.get(urlPath);
         if (file) return file;
@@ -95,6 +108,12 @@ export class ModelServer {
         const urlPath = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
         const count = (this.requests.get(urlPath) ?? 0) + 1;
         this.requests.set(urlPath, count);
+        if (this.healed.has(urlPath)) {
+            response.on("close", () => {
+                for (const resolve of this.waiting.get(urlPath) ?? []) resolve();
+                this.waiting.delete(urlPath);
+            });
+        }
         if (urlPath === FAULTS.serverError) {
             response.writeHead(500, {"content-type": "text/plain", "content-length": 15});
             response.end("internal error\n");
@@ -141,7 +160,7 @@ export class ModelServer {
             return;
         }
         const slice = body.subarray(start, end + 1);
-        if (urlPath === FAULTS.closesEarly || urlPath === FAULTS.reset) {
+        if ((urlPath === FAULTS.closesEarly || urlPath === FAULTS.reset) && !this.healed.has(urlPath)) {
             const middle = Math.floor(body.length / 2);
             response.write(slice.subarray(0, Math.max(0, middle - start)), () => {
                 if (urlPath === FAULTS.reset) request.socket.resetAndDestroy();
