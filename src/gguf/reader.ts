@@ -208,7 +208,6 @@ async function parse(r: BoundedReader, file: string): Promise<GgufFileInfo> {
 
     const dataOffset = tensorCount > 0 ? alignUp(r.position, alignment) : r.position;
     if (dataOffset > r.size) throw corrupt(`the file is cut short: the tensor data should start at byte ${dataOffset}, the file has ${r.size} bytes`);
-    // llama.cpp requires each tensor right after the previous one, padded to the alignment.
     // llama.cpp requires each tensor right after the previous one, padded to the alignment; with
     // the offsets in order, data past the end of the file means the file was cut short.
     let expected = 0;
@@ -250,25 +249,24 @@ async function readValue(r: BoundedReader, what: string, corrupt: (what: string)
     const itemBytes = itemType === "string" ? 8 : VALUE_SIZE[itemType];
     if (length > MAX_ARRAY_ELEMENTS || length * itemBytes > r.remaining)
         throw corrupt(`${what} is an array of ${length} ${itemType} items, which cannot fit in the ${r.remaining} bytes after byte ${r.position}`);
-    const keep = length <= MAX_KEPT_ARRAY_LENGTH;
-    const values: GgufScalar[] | null = keep ? [] : null;
-    if (itemType !== "string" && !keep) {
+    if (length <= MAX_KEPT_ARRAY_LENGTH) {
+        const values: GgufScalar[] = [];
+        for (let i = 0; i < length; i++) values.push(await readScalar(r, itemType, `item ${i} of ${what}`, corrupt));
+        return {type: "array", itemType, length, values};
+    }
+    if (itemType !== "string") {
         r.skip(length * itemBytes);
     } else {
+        // A vocabulary: only the lengths matter, so each string is skipped without decoding it.
         for (let i = 0; i < length; i++) {
-            if (itemType === "string" && !keep) {
-                // A vocabulary: only the lengths matter, so skip each string without decoding it.
-                if (!r.has(8)) await r.need(8, `item ${i} of ${what}`);
-                const bytes = r.u64();
-                if (bytes > MAX_STRING_LENGTH || bytes > r.remaining)
-                    throw corrupt(`item ${i} of ${what} at byte ${r.position - 8} is ${bytes} bytes long, but only ${r.remaining} bytes follow`);
-                r.skip(bytes);
-            } else {
-                values!.push(await readScalar(r, itemType, `item ${i} of ${what}`, corrupt));
-            }
+            if (!r.has(8)) await r.need(8, `item ${i} of ${what}`);
+            const bytes = r.u64();
+            if (bytes > MAX_STRING_LENGTH || bytes > r.remaining)
+                throw corrupt(`item ${i} of ${what} at byte ${r.position - 8} is ${bytes} bytes long, but only ${r.remaining} bytes follow`);
+            r.skip(bytes);
         }
     }
-    return {type: "array", itemType, length, values};
+    return {type: "array", itemType, length, values: null};
 }
 
 async function readScalar(r: BoundedReader, type: GgufScalarType, what: string, corrupt: (what: string) => Error): Promise<GgufScalar> {

@@ -7,7 +7,7 @@ import {rm, writeFile} from "node:fs/promises";
 import {join} from "node:path";
 import {splitGgufFile, splitPartPath} from "../../src/gguf/split.js";
 import {writeGguf, type GgufFile, type GgufMetadataEntry} from "../../src/gguf/writer.js";
-import {entry, rawGguf, type RawGguf, TYPE, u32, u64, VALUE} from "./raw-gguf.js";
+import {entry, rawGguf, type RawGguf, str, TYPE, u32, u64, VALUE} from "./raw-gguf.js";
 
 export interface CorruptGguf {
     readonly what: string;
@@ -84,6 +84,9 @@ export const CORRUPT_GGUFS: readonly CorruptGguf[] = [
     raw("tensor data beyond the end of the file", {tensors: [{name: "a", shape: [8]}, {name: "b", shape: [8], offset: 1n << 40n}], dataBytes: 64}, /tensor "b" data at offset 1099511627776 leaves a gap/),
     raw("a file cut short in the tensor data", {tensors: [{name: "a", shape: [64]}, {name: "b", shape: [64]}], truncateTo: 500}, /the file is cut short: tensor "b" needs bytes 416 to 672, the file has 500 bytes/),
     raw("a file cut short in the tensor infos", {tensors: [{name: "a", shape: [64]}, {name: "b", shape: [64]}], truncateTo: 90}, /cut short|cannot fit/),
+    raw("a vocabulary string longer than the file", {entries: [entry.array("tokenizer.ggml.tokens", VALUE.string, 5000,
+        Buffer.concat(Array.from({length: 5000}, (_, i) => (i === 4321 ? u64(1n << 40n) : str(`w${i}`)))))]},
+    /item 4321 of metadata "tokenizer\.ggml\.tokens" at byte \d+ is 1099511627776 bytes long, but only \d+ bytes follow/),
     bytes("a key length beyond the file", Buffer.concat([Buffer.from("GGUF"), u32(3), u64(0), u64(1), u64(1n << 40n), Buffer.alloc(64)]),
         /the key of metadata entry 0 at byte 24 is 1099511627776 bytes long, but only 64 bytes follow/),
     split("a split model whose second part repeats a tensor of the first (llama.cpp aborts on it)",
