@@ -13,7 +13,7 @@ import type {PromptMode, SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {CancelledError} from "../sampling/errors.js";
 import type {EngineError, FromEngine, LoadedModel, ToEngine} from "./engine-messages.js";
-import {isRemoteReference, resolveModelSource} from "./model-source.js";
+import {isRemoteReference, resolveModelSource, setAsideCachedModel} from "./model-source.js";
 
 export interface EngineHostOptions {
     /** The command line script whose `engine` command runs an engine. */
@@ -150,6 +150,8 @@ export class EngineHost {
         } catch (error) {
             // A cancelled load may still be running in native code: that engine cannot be trusted.
             if (error instanceof CancelledError) await this.stopEngine();
+            // A downloaded file llama.cpp cannot load is set aside, so the next request fetches it again.
+            else if (error instanceof InvalidInputError && isRemoteReference(reference)) await setAsideCachedModel(reference, this.options.cacheDir);
             throw error;
         }
     }

@@ -16,6 +16,7 @@ import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
 import {EngineCrashedError, EngineHost} from "./engine-host.js";
 import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
+import {redactSecrets} from "./redact.js";
 import {type BackendOptions, checkInitializationOptions, checkLoadModelRequest, checkSolveRequest, type SolveJob} from "./requests.js";
 
 // Named parameters only: an array of parameters is answered with InvalidParams, not a crash.
@@ -55,7 +56,9 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     };
     let queue: JobQueue | undefined;
     const setStatus = (patch: Partial<BackendStatus>) => {
-        status = {...status, ...patch, queueLength: queue?.length ?? 0};
+        // A model reference may carry credentials (a signed URL): the status shows it masked.
+        const masked = {...patch, ...(patch.model ? {model: redactSecrets(patch.model)} : {}), ...(patch.error ? {error: redactSecrets(patch.error)} : {})};
+        status = {...status, ...masked, queueLength: queue?.length ?? 0};
         void connection.sendNotification(STATUS, status);
     };
     let backend: {readonly options: BackendOptions; readonly engines: EngineHost} | undefined;
@@ -133,7 +136,7 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     connection.onRequest(loadModelRequest, queued(checkLoadModelRequest, async (reference: string, engines, {signal}) => {
         const {model, loadMs} = await acquire(engines, reference, signal);
         setStatus({state: "idle", model: reference, progress: null, compute: model.compute, contextSize: model.contextSize, error: null});
-        return {model: reference, contextSize: model.contextSize, loadMs};
+        return {model: redactSecrets(reference), contextSize: model.contextSize, loadMs};
     }));
 
     connection.onShutdown(async () => {
@@ -169,8 +172,9 @@ function exitWithProcess(pid: number): void {
     }, 3000).unref();
 }
 
+/** One line, secrets masked: what an error message may say to the client. */
 function describe(error: unknown): string {
-    return error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    return redactSecrets(error instanceof Error ? error.message.split("\n")[0]! : String(error));
 }
 
 /** Every failure answers with a specific code and a one-line message. */
@@ -181,6 +185,6 @@ function toResponseError(error: unknown): ResponseError<void> {
     if (error instanceof ModelUnavailableError || error instanceof CorruptModelError || error instanceof EngineCrashedError)
         return new ResponseError(ERROR_CODES.modelUnavailable, describe(error));
     if (error instanceof InvalidInputError) return new ResponseError(ERROR_CODES.invalidParams, describe(error));
-    console.error(error);
+    console.error(redactSecrets(error instanceof Error ? error.stack ?? error.message : String(error)));
     return new ResponseError(ERROR_CODES.internal, `internal error: ${describe(error)}`);
 }

@@ -8,7 +8,7 @@
  * - output.weight[j][v] = log P(j | v), so the logits are the log transition probabilities.
  */
 import {InvalidInputError} from "../sampling/errors.js";
-import {writeGguf, type GgufMetadataEntry, type GgufTensor} from "../gguf/writer.js";
+import {writeGguf, type GgufFile, type GgufMetadataEntry, type GgufTensor} from "../gguf/writer.js";
 
 /** The start state (BOS). */
 export const MARKOV_BOS = "<s>";
@@ -152,6 +152,11 @@ export interface MarkovModelOptions {
 
 /** Writes `spec` (validated first) as a GGUF file at `outPath`. */
 export async function writeMarkovModel(spec: MarkovSpec, outPath: string, options: MarkovModelOptions = {}): Promise<void> {
+    await writeGguf(outPath, markovModelFile(spec, options));
+}
+
+/** The GGUF contents of `spec`'s model (validated first), to write whole or split into parts. */
+export function markovModelFile(spec: MarkovSpec, options: MarkovModelOptions = {}): GgufFile {
     const checked = parseMarkovSpec(spec);
     const vocab = markovVocabulary(checked);
     const nVocab = vocab.length;
@@ -212,7 +217,7 @@ export async function writeMarkovModel(spec: MarkovSpec, outPath: string, option
         ...llamaTokenizerMetadata(vocab, tokenType),
         ...(endOfTurn === undefined ? [] : [{key: "tokenizer.ggml.eot_token_id", type: "uint32", value: endOfTurn} as const]),
     ];
-    await writeGguf(outPath, {metadata, tensors});
+    return {metadata, tensors};
 }
 
 /** tokenizer.ggml.* for a SentencePiece ("llama") vocabulary with <unk>=0, <s>=1, </s>=2. */

@@ -186,6 +186,15 @@ describe("backend process (power-sampling serve --stdio)", function () {
         assert.equal(answer(ok).text, "Aa0");
     });
 
+    it("masks credentials in a model reference: in the error and in the status", async () => {
+        backend.statuses.length = 0;
+        const error = await rejection(solve({model: "https://user:hunter2@127.0.0.1:9/model.gguf?token=s3cret&x=1"}));
+        assert.equal(error.code, ERROR_CODES.modelUnavailable);
+        const seen = [error.message, ...backend.statuses.map((s) => JSON.stringify(s))].join("\n");
+        assert.ok(!seen.includes("hunter2") && !seen.includes("s3cret"), seen);
+        assert.match(error.message, /127\.0\.0\.1:9/, "the rest of the reference is still named");
+    });
+
     it("refuses what would not fit in memory, saying what it needs, before allocating it", async () => {
         const small = await Backend.start({cacheDir: join(folder, "cache")}, {POWER_SAMPLING_MEMORY_MB: "100"});
         try {
