@@ -13,7 +13,8 @@ import type {PromptMode, SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {CancelledError} from "../sampling/errors.js";
 import type {EngineError, FromEngine, LoadedModel, ToEngine} from "./engine-messages.js";
-import {isRemoteReference, resolveModelSource, setAsideCachedModel} from "./model-source.js";
+import {isRemoteReference} from "../protocol/model-reference.js";
+import {resolveModelSource, setAsideCachedModel} from "./model-source.js";
 
 export interface EngineHostOptions {
     /** The command line script whose `engine` command runs an engine. */
@@ -30,6 +31,8 @@ export interface EngineHostOptions {
 
 export interface SolveJobOptions {
     readonly signal: AbortSignal;
+    /** The prompt's document language, for the "auto" mode. */
+    readonly languageId?: string;
     readonly onProgress: (progress: SolveProgress) => void;
     readonly progressIntervalMs: number;
     readonly queuedMs: number;
@@ -177,7 +180,8 @@ export class EngineHost {
             };
             if (signal.aborted) cancel();
             else signal.addEventListener("abort", cancel, {once: true});
-            engine.send({type: "solve", id, prompt, mode, params, progressIntervalMs: options.progressIntervalMs, queuedMs: options.queuedMs, loadMs: options.loadMs});
+            engine.send({type: "solve", id, prompt, mode, params, languageId: options.languageId, progressIntervalMs: options.progressIntervalMs,
+                queuedMs: options.queuedMs, loadMs: options.loadMs});
         });
     }
 

@@ -71,11 +71,6 @@ type Reference =
 
 type RemoteReference = Exclude<Reference, {kind: "local"}>;
 
-/** True for references that download: `hf:` URIs and http(s) URLs (not local paths, not file://). */
-export function isRemoteReference(reference: string): boolean {
-    const text = reference.trim();
-    return /^(hf|huggingface):/i.test(text) || /^https?:\/\//i.test(text);
-}
 
 /**
  * Where a remote reference is kept in `cacheDir` (the entry file; a model split into several

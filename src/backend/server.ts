@@ -9,9 +9,10 @@ import {
 } from "vscode-languageserver/node";
 import {createStdioTransport} from "./framing.js";
 import {
-    type BackendStatus, ERROR_CODES, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION, SOLVE_REQUEST,
-    type SolveResponse, STATUS
+    type BackendStatus, ERROR_CODES, INSTALL_GPU_SUPPORT_REQUEST, type InstallGpuSupportResult, LOAD_MODEL_REQUEST, type LoadModelResult,
+    PROGRESS_NOTIFICATION, SOLVE_REQUEST, type SolveResponse, STATUS
 } from "../protocol/backend.js";
+import {installGpuSupport} from "../llama/gpu-support.js";
 import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
 import {EngineCrashedError, EngineHost} from "./engine-host.js";
@@ -23,6 +24,7 @@ import {type BackendOptions, checkInitializationOptions, checkLoadModelRequest, 
 const solveRequest = new RequestType<unknown, SolveResponse, void>(SOLVE_REQUEST, ParameterStructures.byName);
 const statusRequest = new RequestType0<BackendStatus, void>(STATUS);
 const loadModelRequest = new RequestType<unknown, LoadModelResult, void>(LOAD_MODEL_REQUEST, ParameterStructures.byName);
+const installGpuSupportRequest = new RequestType0<InstallGpuSupportResult, void>(INSTALL_GPU_SUPPORT_REQUEST);
 
 export interface ServerOptions {
     /** Defaults for what the client's initializationOptions leave out. */
@@ -52,7 +54,7 @@ export function startStdioServer(options: ServerOptions): Connection {
 
 export function serve(connection: Connection, defaults: ServerOptions): void {
     let status: BackendStatus = {
-        state: "starting", model: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null
+        state: "starting", model: null, progress: null, compute: null, contextSize: null, modelBytes: null, queueLength: 0, running: null, error: null
     };
     let queue: JobQueue | undefined;
     const setStatus = (patch: Partial<BackendStatus>) => {
@@ -123,9 +125,9 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     connection.onRequest(solveRequest, queued(checkSolveRequest, async (request: SolveJob, engines, {signal, queuedMs}) => {
         setStatus({state: "running", running: request.jobId, error: null});
         const {model, loadMs} = await acquire(engines, request.model, signal);
-        setStatus({state: "running", model: request.model, progress: null, compute: model.compute, contextSize: model.contextSize});
+        setStatus({state: "running", model: request.model, progress: null, compute: model.compute, contextSize: model.contextSize, modelBytes: model.sizeBytes});
         const result = await engines.solve(request.prompt, request.mode, request.params, {
-            signal, queuedMs, loadMs,
+            signal, queuedMs, loadMs, languageId: request.languageId,
             progressIntervalMs: backend!.options.progressIntervalMs,
             onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, {...progress, jobId: request.jobId})
         });
@@ -135,9 +137,22 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
 
     connection.onRequest(loadModelRequest, queued(checkLoadModelRequest, async (reference: string, engines, {signal}) => {
         const {model, loadMs} = await acquire(engines, reference, signal);
-        setStatus({state: "idle", model: reference, progress: null, compute: model.compute, contextSize: model.contextSize, error: null});
+        setStatus({state: "idle", model: reference, progress: null, compute: model.compute, contextSize: model.contextSize, modelBytes: model.sizeBytes, error: null});
         return {model: redactSecrets(reference), contextSize: model.contextSize, loadMs};
     }));
+
+    /** Queued like a job: the engine is replaced after it, so that the next load finds the GPU build. */
+    connection.onRequest(installGpuSupportRequest, (token) => queued(() => undefined, async (_, engines, {signal}) => {
+        setStatus({state: "installing", progress: 0, error: null});
+        const support = await installGpuSupport({
+            cacheDir: backend!.options.cacheDir,
+            signal,
+            onProgress: ({downloadedBytes, totalBytes}) => setStatus({state: "installing", progress: totalBytes ? downloadedBytes / totalBytes : null})
+        });
+        await engines.dispose();
+        setStatus({state: "idle", progress: null, model: null, compute: null, modelBytes: null});
+        return {backend: support.backend, folder: support.folder};
+    })(undefined, token));
 
     connection.onShutdown(async () => {
         shuttingDown = true;

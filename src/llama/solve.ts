@@ -3,19 +3,21 @@
  * as text with their final answers, groups, SMC runs and honest statistics out.
  */
 import {extractFinalAnswer} from "../answers/extract.js";
-import {chooseAnswer, groupAlternatives} from "../answers/group.js";
-import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
+import {answerKey, chooseAnswer, groupAlternatives} from "../answers/group.js";
+import {checkPrompt, type PromptMode, type ResolvedPromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
 import type {Token} from "../sampling/model.js";
 import {type Particle, sample, type Sample, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
 import type {LlamaLanguageModel} from "./model.js";
-import {buildPrompt} from "./prompts.js";
+import {buildPrompt, guessPromptMode} from "./prompts.js";
 
 export interface SolveOptions {
     readonly signal?: AbortSignal;
     readonly onProgress?: (progress: SolveProgress) => void;
     /** Least time between progress reports (0: every model step). */
     readonly progressIntervalMs?: number;
+    /** The document's language, which the "auto" prompt mode reads (VS Code's languageId). */
+    readonly languageId?: string;
     /** What the caller spent before sampling, reported in the statistics. */
     readonly loadMs?: number;
     readonly queuedMs?: number;
@@ -24,7 +26,8 @@ export interface SolveOptions {
 export async function solve(model: LlamaLanguageModel, prompt: string, mode: PromptMode, params: SamplingParams,
     options: SolveOptions = {}): Promise<SolveResult> {
     checkPrompt(prompt);
-    const promptTokens = await buildPrompt(model, prompt, mode);
+    const resolved = mode === "auto" ? guessPromptMode(prompt, {languageId: options.languageId, instruct: model.instruct}) : mode;
+    const promptTokens = await buildPrompt(model, prompt, resolved);
     const start = performance.now();
     const {onProgress} = options;
     const result = await sample(model, promptTokens, params, {
@@ -33,16 +36,16 @@ export async function solve(model: LlamaLanguageModel, prompt: string, mode: Pro
         onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, promptTokens, progress)))
     });
     const wallMs = performance.now() - start;
-    const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, mode));
-    const groups = groupAlternatives(samples, mode);
+    const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, resolved));
+    const groups = groupAlternatives(samples, resolved);
     const {method, ...rest} = params;
     return {
         method,
-        params: {...rest, mode},
+        params: {...rest, mode: resolved},
         samples,
         answerIndex: chooseAnswer(groups),
         groups,
-        smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, mode)),
+        smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, resolved)),
         stats: {...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length}
     };
 }
@@ -52,7 +55,7 @@ function toSolveProgress(model: LlamaLanguageModel, promptTokens: readonly Token
     return {...rest, texts: chains.map((tokens) => model.detokenize(tokens, promptTokens))};
 }
 
-function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[], sampled: Sample, mode: PromptMode): SolvedSample {
+function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[], sampled: Sample, mode: ResolvedPromptMode): SolvedSample {
     const text = model.detokenize(sampled.tokens, promptTokens);
     const pieces = model.pieces(sampled.tokens, promptTokens);
     // Character offset of each token: the pieces, read in context, add up to the text.
@@ -74,7 +77,7 @@ function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[
 }
 
 /** The run's distinct completions with their summed weights, heaviest first. */
-function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run: SmcRunResult, mode: PromptMode): SmcRun {
+function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run: SmcRunResult, mode: ResolvedPromptMode): SmcRun {
     const distinct = new Map<string, {first: Particle; copies: number; weight: number}>();
     for (const particle of run.particles) {
         const key = `${particle.finishReason}:${particle.tokens.join(",")}`;
@@ -88,12 +91,16 @@ function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run
     }
     const drawnKey = `${run.particles[run.drawn]!.finishReason}:${run.particles[run.drawn]!.tokens.join(",")}`;
     const entries = [...distinct].sort(([, a], [, b]) => b.weight - a.weight);
-    const particles = entries.map(([, {first, copies, weight}]): SmcParticle => {
+    const described = entries.map(([, {first, copies, weight}]) => {
         const text = model.detokenize(first.tokens, promptTokens);
-        return {
-            origin: first.origin, copies, weight, text, tokenCount: first.tokens.length, finishReason: first.finishReason,
-            logProb: first.logProb, finalAnswer: extractFinalAnswer(text, mode)
-        };
+        const finalAnswer = extractFinalAnswer(text, mode);
+        return {first, copies, weight, text, finalAnswer, key: finalAnswer === null ? "" : answerKey(finalAnswer, mode)};
     });
+    const weightOfAnswer = new Map<string, number>();
+    for (const {key, weight} of described) weightOfAnswer.set(key, (weightOfAnswer.get(key) ?? 0) + weight);
+    const particles = described.map(({first, copies, weight, text, finalAnswer, key}): SmcParticle => ({
+        origin: first.origin, copies, weight, text, tokenCount: first.tokens.length, finishReason: first.finishReason,
+        logProb: first.logProb, finalAnswer, answerWeight: weightOfAnswer.get(key)!
+    }));
     return {particles, drawn: entries.findIndex(([key]) => key === drawnKey), ess: run.ess, logNormaliser: run.logNormaliser};
 }
