@@ -135,7 +135,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         const samples = samplesOf(settings);
         const info: RunInfo = {
             runId: "", method: settings.params.method, preset: settings.preset, modelName: "", mode: settings.promptMode, samples, prompt,
-            selectionLines: selection ? selection.split(/\r?\n/).length : 0, estimate: {tokens: 0, ms: null}, startedAt: 0
+            selectionLines: selection ? selection.replace(/\r?\n$/, "").split(/\r?\n/).length : 0, estimate: {tokens: 0, ms: null}, startedAt: 0
         };
         await runInPanel(settings, {info, target}, false, {preset: settings.preset, mode: settings.promptMode, samples});
     };

@@ -210,7 +210,8 @@ export class PanelHost implements vscode.Disposable {
         const nonce = randomBytes(16).toString("base64");
         const asset = (...path: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...path)).toString();
         // Scripts only with the nonce, styles and fonts only from the extension (the panel sets
-        // KaTeX's positions through the style API, not style attributes); nothing remote.
+        // KaTeX's positions through the style API, not style attributes); nothing remote. The page
+        // shows its header before the script has loaded: the panel is there as the command runs.
         const csp = [
             "default-src 'none'",
             `font-src ${webview.cspSource}`,
@@ -228,8 +229,8 @@ export class PanelHost implements vscode.Disposable {
 <title>Power Sampling</title>
 </head>
 <body>
-<div id="app" role="main"><p class="empty">Starting…</p></div>
-<script nonce="${nonce}" src="${asset("dist", "webview", "panel.js")}"></script>
+<div id="app" role="main"><header class="panel-header"><div class="title-row"><h1>Power Sampling</h1></div></header><p class="empty">Starting…</p></div>
+<script nonce="${nonce}" src="${asset("dist", "webview", "panel.js")}" defer></script>
 </body>
 </html>`;
     }

@@ -178,7 +178,8 @@ function headerNodes(doc: Document, main: RunState | undefined, state: ViewState
             `${PRESET_DESCRIPTIONS[choices.preset]}. The estimate counts tokens for up to the token limit; the time comes from runs on this machine.`),
             select("mode", "Mode", PROMPT_MODES.map((mode) => h(doc, "option", {value: mode, selected: mode === choices.mode}, MODE_LABELS[mode])),
                 "How the selection becomes the prompt"),
-            select("samples", "Alternatives", SAMPLE_CHOICES.map((n) => h(doc, "option", {value: n, selected: n === choices.samples}, String(n))),
+            select("samples", "Alternatives", [...new Set([...SAMPLE_CHOICES, choices.samples])].sort((a, b) => a - b)
+                .map((n) => h(doc, "option", {value: n, selected: n === choices.samples}, String(n))),
                 "Independent answers to draw and group"),
             h(doc, "button", {type: "button", class: "secondary model-button", "data-action": "selectModel", title: "Choose another model"},
                 modelName ? `Model: ${modelName}` : "Select a model…"),
@@ -322,6 +323,7 @@ function progressNodes(doc: Document, run: RunState): Nodes {
     }
     facts.push(["Tokens drawn", `${formatInteger(p.proposedTokens)} of ${formatAbout(estimate.tokens)}`]);
     const nodes: Nodes = [
+        expected,
         h(doc, "progress", {class: "run-progress", max: 1, value: p.fraction.toFixed(3), "aria-label": "Progress (an upper bound: a sample may end early)"}),
         factList(doc, facts, "progress-facts")
     ];
