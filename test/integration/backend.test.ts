@@ -166,7 +166,7 @@ describe("backend process (power-sampling serve --stdio)", function () {
             [{alternatives: 3}, ERROR_CODES.invalidParams, /unknown sampling parameter "alternatives"/],
             [{prompt: "x".repeat(2 * 1024 * 1024)}, ERROR_CODES.invalidParams, /the prompt is over 1,048,576 bytes/],
             [{prompt: "ab".repeat(10 * 1024 * 1024)}, ERROR_CODES.invalidParams, /the prompt is over 1,048,576 bytes/],
-            [{mode: "poetry"}, ERROR_CODES.invalidParams, /mode must be one of raw, chat, math, code/],
+            [{mode: "poetry"}, ERROR_CODES.invalidParams, /mode must be one of auto, raw, chat, math, code, got "poetry"/],
             [{method: "beam"}, ERROR_CODES.invalidParams, /method must be one of/],
             [{prompt: 42}, ERROR_CODES.invalidParams, /prompt must be a string/],
             [{model: ""}, ERROR_CODES.invalidParams, /model must name/],
