@@ -14,7 +14,8 @@ import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {CancelledError} from "../sampling/errors.js";
 import type {EngineError, FromEngine, LoadedModel, ToEngine} from "./engine-messages.js";
 import type {Engines, SolveJobOptions} from "./engines.js";
-import {isRemoteReference, resolveModelSource} from "./model-source.js";
+import {isRemoteReference} from "../protocol/model-reference.js";
+import {resolveModelSource, setAsideCachedModel} from "./model-source.js";
 
 export interface EngineHostOptions {
     /** The command line script whose `engine` command runs an engine. */
@@ -144,6 +145,8 @@ export class EngineHost implements Engines {
         } catch (error) {
             // A cancelled load may still be running in native code: that engine cannot be trusted.
             if (error instanceof CancelledError) await this.stopEngine();
+            // A downloaded file llama.cpp cannot load is set aside, so the next request fetches it again.
+            else if (error instanceof InvalidInputError && isRemoteReference(reference)) await setAsideCachedModel(reference, this.options.cacheDir);
             throw error;
         }
     }
@@ -169,7 +172,8 @@ export class EngineHost implements Engines {
             };
             if (signal.aborted) cancel();
             else signal.addEventListener("abort", cancel, {once: true});
-            engine.send({type: "solve", id, prompt, mode, params, progressIntervalMs: options.progressIntervalMs, queuedMs: options.queuedMs, loadMs: options.loadMs});
+            engine.send({type: "solve", id, prompt, mode, params, languageId: options.languageId, progressIntervalMs: options.progressIntervalMs,
+                queuedMs: options.queuedMs, loadMs: options.loadMs});
         });
     }
 

@@ -16,7 +16,7 @@ export interface LoadOptions {
 
 export type ToEngine =
     | {readonly type: "load"; readonly path: string; readonly options: LoadOptions}
-    | {readonly type: "solve"; readonly id: number; readonly prompt: string; readonly mode: PromptMode; readonly params: SamplingParams;
+    | {readonly type: "solve"; readonly id: number; readonly prompt: string; readonly mode: PromptMode; readonly languageId?: string; readonly params: SamplingParams;
         readonly progressIntervalMs: number; readonly queuedMs: number; readonly loadMs: number}
     | {readonly type: "cancel"; readonly id: number};
 
@@ -29,6 +29,7 @@ export interface EngineError {
 export interface LoadedModel {
     readonly contextSize: number;
     readonly compute: ComputeInfo;
+    readonly sizeBytes: number;
 }
 
 export type FromEngine =

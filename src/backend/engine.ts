@@ -29,7 +29,7 @@ export function runEngine(): void {
                 onLoadProgress: (progress) => send({type: "loadProgress", progress})
             });
             const compute = await describeCompute(llama, model.model);
-            send({type: "loaded", model: {contextSize: model.contextSize, compute: {...compute, threads: model.threads}}});
+            send({type: "loaded", model: {contextSize: model.contextSize, compute: {...compute, threads: model.threads}, sizeBytes: model.model.size}});
         } catch (error) {
             send({type: "loadFailed", error: toEngineError(error)});
         }
@@ -43,6 +43,7 @@ export function runEngine(): void {
             const result = await solve(model, message.prompt, message.mode, message.params, {
                 signal: controller.signal,
                 progressIntervalMs: message.progressIntervalMs,
+                languageId: message.languageId,
                 onProgress: (progress) => send({type: "progress", id: message.id, progress}),
                 loadMs: message.loadMs,
                 queuedMs: message.queuedMs

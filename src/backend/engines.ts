@@ -8,6 +8,8 @@ import type {LoadedModel} from "./engine-messages.js";
 
 export interface SolveJobOptions {
     readonly signal: AbortSignal;
+    /** The prompt's document language, for the "auto" mode. */
+    readonly languageId?: string;
     readonly onProgress: (progress: SolveProgress) => void;
     readonly progressIntervalMs: number;
     readonly queuedMs: number;

@@ -12,7 +12,11 @@ import {
     AbstractMessageReader, type DataCallback, Disposable, type Message, type MessageReader, type ResponseMessage, StreamMessageWriter
 } from "vscode-languageserver/node";
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * Far above any request anyone means (a prompt is at most 1 MiB and one over it is answered with
+ * an error, which needs the message read): a larger one ends the connection.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
 /** The protocol's two headers fit in far less; a longer header section is not a header section. */
 const MAX_HEADER_BYTES = 8 * 1024;

@@ -49,7 +49,7 @@ export class RemoteEngines implements Engines {
         const {servers, contextSize} = this.model;
         const status = readyStatus(urls, servers);
         onStatus(status);
-        return {model: {contextSize, compute: remoteCompute(status)}, loadMs: performance.now() - start};
+        return {model: {contextSize, compute: remoteCompute(status), sizeBytes: servers[0]!.sizeBytes}, loadMs: performance.now() - start};
     }
 
     solve(prompt: string, mode: PromptMode, params: SamplingParams, options: SolveJobOptions): Promise<SolveResult> {

@@ -10,15 +10,17 @@ import {
 } from "vscode-languageserver/node";
 import {createStdioTransport} from "./framing.js";
 import {
-    type BackendStatus, ERROR_CODES, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION, SOLVE_REQUEST,
-    type SolveResponse, STATUS
+    type BackendStatus, ERROR_CODES, INSTALL_GPU_SUPPORT_REQUEST, type InstallGpuSupportResult, LOAD_MODEL_REQUEST, type LoadModelResult,
+    PROGRESS_NOTIFICATION, SOLVE_REQUEST, type SolveResponse, STATUS
 } from "../protocol/backend.js";
+import {installGpuSupport} from "../llama/gpu-support.js";
 import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
 import {RemoteServerError} from "../remote/http.js";
 import {EngineCrashedError, EngineHost} from "./engine-host.js";
 import type {Engines} from "./engines.js";
 import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
+import {redactSecrets} from "./redact.js";
 import {RemoteEngines} from "./remote-engines.js";
 import {type BackendOptions, checkInitializationOptions, checkLoadModelRequest, checkSolveRequest, type SolveJob} from "./requests.js";
 
@@ -26,6 +28,7 @@ import {type BackendOptions, checkInitializationOptions, checkLoadModelRequest, 
 const solveRequest = new RequestType<unknown, SolveResponse, void>(SOLVE_REQUEST, ParameterStructures.byName);
 const statusRequest = new RequestType0<BackendStatus, void>(STATUS);
 const loadModelRequest = new RequestType<unknown, LoadModelResult, void>(LOAD_MODEL_REQUEST, ParameterStructures.byName);
+const installGpuSupportRequest = new RequestType0<InstallGpuSupportResult, void>(INSTALL_GPU_SUPPORT_REQUEST);
 
 export interface ServerOptions {
     /** Defaults for what the client's initializationOptions leave out. */
@@ -55,11 +58,14 @@ export function startStdioServer(options: ServerOptions): Connection {
 
 export function serve(connection: Connection, defaults: ServerOptions): void {
     let status: BackendStatus = {
-        state: "starting", model: null, server: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null
+        state: "starting", model: null, server: null, progress: null, compute: null, contextSize: null, modelBytes: null, queueLength: 0, running: null,
+        error: null
     };
     let queue: JobQueue | undefined;
     const setStatus = (patch: Partial<BackendStatus>) => {
-        status = {...status, ...patch, queueLength: queue?.length ?? 0};
+        // A model reference may carry credentials (a signed URL): the status shows it masked.
+        const masked = {...patch, ...(patch.model ? {model: redactSecrets(patch.model)} : {}), ...(patch.error ? {error: redactSecrets(patch.error)} : {})};
+        status = {...status, ...masked, queueLength: queue?.length ?? 0};
         void connection.sendNotification(STATUS, status);
     };
     let backend: {readonly options: BackendOptions; readonly engines: Engines} | undefined;
@@ -97,7 +103,8 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
         setStatus({state: "idle"});
         // The status bar names the server and its model from the start: check the servers now.
         if (backend?.options.servers && queue) void queue.submit((handle) => backend!.engines.acquire(undefined, handle.signal).then((acquired) => {
-            setStatus({model: backend!.engines.reference, compute: acquired.model.compute, contextSize: acquired.model.contextSize, error: null});
+            const {compute, contextSize, sizeBytes} = acquired.model;
+            setStatus({model: backend!.engines.reference, compute, contextSize, modelBytes: sizeBytes, error: null});
         }), new AbortController().signal).catch((error: unknown) => setStatus({error: describe(error)}));
     });
 
@@ -137,9 +144,9 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     connection.onRequest(solveRequest, queued(checkSolveRequest, async (request: SolveJob, engines, {signal, queuedMs}) => {
         setStatus({state: "running", running: request.jobId, error: null});
         const {model, loadMs} = await acquire(engines, request.model, signal);
-        setStatus({state: "running", model: engines.reference, progress: null, compute: model.compute, contextSize: model.contextSize});
+        setStatus({state: "running", model: engines.reference, progress: null, compute: model.compute, contextSize: model.contextSize, modelBytes: model.sizeBytes});
         const result = await engines.solve(request.prompt, request.mode, request.params, {
-            signal, queuedMs, loadMs,
+            signal, queuedMs, loadMs, languageId: request.languageId,
             progressIntervalMs: backend!.options.progressIntervalMs,
             onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, {...progress, jobId: request.jobId})
         });
@@ -149,9 +156,23 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
 
     connection.onRequest(loadModelRequest, queued(checkLoadModelRequest, async (reference: string | undefined, engines, {signal}) => {
         const {model, loadMs} = await acquire(engines, reference, signal);
-        setStatus({state: "idle", model: engines.reference, progress: null, compute: model.compute, contextSize: model.contextSize, error: null});
-        return {model: engines.reference!, contextSize: model.contextSize, loadMs};
+        setStatus({state: "idle", model: engines.reference, progress: null, compute: model.compute, contextSize: model.contextSize, modelBytes: model.sizeBytes,
+            error: null});
+        return {model: redactSecrets(engines.reference!), contextSize: model.contextSize, loadMs};
     }));
+
+    /** Queued like a job: the engine is replaced after it, so that the next load finds the GPU build. */
+    connection.onRequest(installGpuSupportRequest, (token) => queued(() => undefined, async (_, engines, {signal}) => {
+        setStatus({state: "installing", progress: 0, error: null});
+        const support = await installGpuSupport({
+            cacheDir: backend!.options.cacheDir,
+            signal,
+            onProgress: ({downloadedBytes, totalBytes}) => setStatus({state: "installing", progress: totalBytes ? downloadedBytes / totalBytes : null})
+        });
+        await engines.dispose();
+        setStatus({state: "idle", progress: null, model: null, compute: null, modelBytes: null});
+        return {backend: support.backend, folder: support.folder};
+    })(undefined, token));
 
     connection.onShutdown(async () => {
         shuttingDown = true;
@@ -186,8 +207,9 @@ function exitWithProcess(pid: number): void {
     }, 3000).unref();
 }
 
+/** One line, secrets masked: what an error message may say to the client. */
 function describe(error: unknown): string {
-    return error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    return redactSecrets(error instanceof Error ? error.message.split("\n")[0]! : String(error));
 }
 
 /** Every failure answers with a specific code and a one-line message. */
@@ -198,6 +220,6 @@ function toResponseError(error: unknown): ResponseError<void> {
     if (error instanceof ModelUnavailableError || error instanceof CorruptModelError || error instanceof EngineCrashedError || error instanceof RemoteServerError)
         return new ResponseError(ERROR_CODES.modelUnavailable, describe(error));
     if (error instanceof InvalidInputError) return new ResponseError(ERROR_CODES.invalidParams, describe(error));
-    console.error(error);
+    console.error(redactSecrets(error instanceof Error ? error.stack ?? error.message : String(error)));
     return new ResponseError(ERROR_CODES.internal, `internal error: ${describe(error)}`);
 }

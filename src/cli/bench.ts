@@ -7,6 +7,8 @@
  *   the cost of the N-wide step and everything else (weights, resampling copies), and against MH
  *   on the same prompt;
  * - memory (full run only): the memory Power-SMC's particles take on the Qwen2.5-0.5B shape;
+ * - threads (full run only): the decode rate with each thread count, on an idle machine and with
+ *   a competing load (a busy loop per core, as a user's editor, language servers and builds are);
  * - remote (with --server): the same power run locally and on a llama-server holding the same
  *   model, each against its own decode rate, and the HTTP overhead per token.
  *
@@ -14,10 +16,11 @@
  * round's standard runs: drift and noisy moments hit both sides, and the median over rounds
  * ignores a bad round.
  */
+import {spawn} from "node:child_process";
 import os from "node:os";
 import {LlamaLanguageModel} from "../llama/model.js";
 import {ReferenceLanguageModel} from "../llama/reference.js";
-import {openLlama} from "../llama/runtime.js";
+import {openLlama, physicalCoreCount} from "../llama/runtime.js";
 import {resolveParams, type SamplingParams} from "../protocol/params.js";
 import type {LanguageModel, Token} from "../sampling/model.js";
 import {sample} from "../sampling/run.js";
@@ -28,7 +31,7 @@ import {RemoteLanguageModel} from "../remote/model.js";
 import {stopSignal} from "./lifetime.js";
 import {type RemoteCommandOptions, withModel} from "./session.js";
 
-export const BENCH_PARTS = ["power", "smc", "memory", "remote"] as const;
+export const BENCH_PARTS = ["power", "smc", "memory", "threads", "remote"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
@@ -37,7 +40,7 @@ export interface BenchOptions {
     readonly quick: boolean;
     readonly threads?: number;
     readonly json: boolean;
-    /** The parts to run (default: all, memory only in a full run, remote only with a server). */
+    /** The parts to run (default: all, memory and threads only in a full run, remote only with a server). */
     readonly parts?: readonly BenchPart[];
     /** A llama-server holding the benchmark's model: the remote part compares it with the local engine. */
     readonly remote?: RemoteCommandOptions;
@@ -64,7 +67,7 @@ type Log = (line: string) => void;
 type Time = (target: LanguageModel, params: SamplingParams) => Promise<Timed>;
 
 export async function runBench(options: BenchOptions): Promise<void> {
-    const parts = options.parts ?? [...options.quick ? ["power", "smc"] as const : ["power", "smc", "memory"] as const, ...options.remote ? ["remote"] as const : []];
+    const parts = options.parts ?? [...options.quick ? ["power", "smc"] as const : ["power", "smc", "memory", "threads"] as const, ...options.remote ? ["remote"] as const : []];
     const log: Log = (line) => { if (!options.json) process.stdout.write(`${line}\n`); };
     const figures: Record<string, unknown> = {};
     const modelPath = await cachedFile(options.cacheDir, `${SHAPE}-q8_0-seed1.gguf`, (target) => writeShapeModel(SHAPE, target, {seed: 1}));
@@ -80,6 +83,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
         });
     }
     if (parts.includes("memory")) figures.memory = await benchMemory(options, log);
+    if (parts.includes("threads")) figures.threads = await benchThreads(modelPath, options, log);
     if (options.json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 }
 
@@ -302,4 +306,50 @@ async function benchMemory(options: BenchOptions, log: Log): Promise<Record<stri
         await model.dispose();
         await llama.dispose();
     }
+}
+
+/**
+ * The decode rate (4 chains in step) with each thread count from 1 to the physical cores, on an
+ * idle machine and under a competing load: llama.cpp's threads wait for each other by spinning,
+ * so when another process holds a core a thread that waits for it burns its own.
+ */
+async function benchThreads(modelPath: string, options: BenchOptions, log: Log): Promise<Record<string, unknown>> {
+    const cores = physicalCoreCount();
+    const counts = Array.from({length: cores}, (_, i) => i + 1);
+    const tokens = options.quick ? 16 : 48;
+    const llama = await openLlama();
+    const results: Record<string, {idle: number; loaded: number}> = {};
+    log(`  threads: ${CHAINS} chains in step, ${tokens} tokens, ${cores} physical cores; a competing load is ${cores} busy loops`);
+    try {
+        for (const threads of counts) {
+            const model = await LlamaLanguageModel.load(llama, modelPath, {threads});
+            try {
+                const prompt = model.tokenize(PROMPT);
+                const time = timer(prompt, new AbortController().signal);
+                const params = resolveParams({method: "standard", maxTokens: tokens, samples: CHAINS, seed: 1});
+                const idle = rateOf([await time(model, params)]);
+                const stop = busyLoops(cores);
+                let loaded: number;
+                try {
+                    loaded = rateOf([await time(model, params)]);
+                } finally {
+                    stop();
+                }
+                results[threads] = {idle, loaded};
+                log(`    ${threads} thread${threads === 1 ? " " : "s"}: ${idle.toFixed(1)} tokens/s idle, ${loaded.toFixed(1)} tokens/s under load (${(loaded / idle).toFixed(2)}x)`);
+            } finally {
+                await model.dispose();
+            }
+        }
+    } finally {
+        await llama.dispose();
+    }
+    return {chains: CHAINS, tokens, cores, tokensPerSecond: results};
+}
+
+/** `count` processes spinning until stopped (bounded: each ends by itself after 10 minutes). */
+function busyLoops(count: number): () => void {
+    const children = Array.from({length: count}, () => spawn(process.execPath,
+        ["-e", "const end = Date.now() + 600000; while (Date.now() < end) {}"], {stdio: "ignore"}));
+    return () => { for (const child of children) child.kill("SIGKILL"); };
 }

@@ -18,6 +18,7 @@ import {rm} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type {LlamaContextSequence, LlamaModel} from "node-llama-cpp";
+import {CorruptModelError} from "../protocol/errors.js";
 import type {Token} from "../sampling/model.js";
 
 /** Sampler stages to configure; a stage left out is not in the chain. */
@@ -88,15 +89,19 @@ export async function evaluateThenSample<T>(sequence: LlamaContextSequence, toke
     const context = inner._context._ctx;
     const gate = firstReadGate(context);
     const logits = tokens.map((_, i) => i === tokens.length - 1);
+    // A failure inside node-llama-cpp's logits callback escapes its promises and ends the process:
+    // the callback settles with the outcome, and a failure is thrown here, to the caller.
     const results = await inner._decodeTokens([...tokens], logits, EVALUATION_PRIORITY, inner._tokenMeter,
         // Contexts are sized for prompt + max tokens; shifting would silently drop the prompt.
         {size: 1, strategy: () => { throw new Error("the context is full"); }},
-        (batchLogitIndex) => gate.run(() => sample(context, batchLogitIndex)),
+        (batchLogitIndex) => gate.run(() => sample(context, batchLogitIndex)).then((value) => ({value}), (error: unknown) => ({error})),
         (sequenceStateLength) => {
             gate.reset();
             return inner._takeIntervalCheckpointIfNeededAfterBatch(sequenceStateLength);
         });
-    return results[tokens.length - 1]!;
+    const outcome = results[tokens.length - 1]!;
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
 }
 
 /**
@@ -229,6 +234,9 @@ const BIAS_MARGIN = 0.01;
 
 async function sampleWithConfidence(context: NativeContext, batchLogitIndex: number, sampler: NativeSampler): Promise<{token: Token; probability: number}> {
     const [token, , probability] = await context.sampleToken(batchLogitIndex, sampler, false, true);
+    // NaN weights give NaN logits: whatever is drawn from them, its probability is not a number.
+    if (probability !== undefined && Number.isNaN(probability))
+        throw new CorruptModelError("model is corrupt: its output is not a number (NaN logits); the weights are damaged");
     if (token === -1 || probability === undefined) throw new Error("llama.cpp sampled no token");
     return {token, probability};
 }

@@ -4,7 +4,7 @@ import type {Llama, LlamaContext, LlamaModel, Token as LlamaToken} from "node-ll
 import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
 import type {LanguageModel, OpenBatchOptions, SequenceBatch, Token} from "../sampling/model.js";
 import {LlamaSequenceBatch} from "./batch.js";
-import {llamaChatPrompt} from "./prompts.js";
+import {isInstructModel, llamaChatPrompt} from "./prompts.js";
 import {loadGgufModel, type LoadOptions, physicalCoreCount} from "./runtime.js";
 
 export interface LlamaLanguageModelOptions {
@@ -44,6 +44,12 @@ export class LlamaLanguageModel implements LanguageModel {
 
     async dispose(): Promise<void> {
         await this.model.dispose();
+    }
+
+    /** An instruct (chat) model (see isInstructModel). */
+    get instruct(): boolean {
+        const metadata = this.model.fileInfo.metadata as {tokenizer?: {chat_template?: unknown}; general?: {name?: unknown}};
+        return isInstructModel(metadata.tokenizer?.chat_template, [String(metadata.general?.name ?? ""), this.model.filename ?? ""]);
     }
 
     /** EOS and the tokens llama.cpp marks as end of generation (a chat model's end of turn, ...). */

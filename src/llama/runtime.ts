@@ -4,13 +4,13 @@
  * falls back to the CPU with a reason that says how to fix it, never an error, and
  * describeCompute says what actually runs.
  */
-import {open} from "node:fs/promises";
 import {createRequire, register} from "node:module";
 import os from "node:os";
 import path from "node:path";
 import {readFileSync} from "node:fs";
 import {pathToFileURL} from "node:url";
 import type {Llama, LlamaGpuType, LlamaModel} from "node-llama-cpp";
+import {validateGgufModel} from "../gguf/validate.js";
 import type {GpuChoice} from "../protocol/backend.js";
 import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
 import {type GpuBackend, hostTarget, ON_DEMAND_BACKENDS, TARGET_BUILDS} from "./builds.js";
@@ -213,24 +213,10 @@ export interface LoadOptions {
     readonly signal?: AbortSignal;
 }
 
-/** Opens a GGUF file, checking first that it exists and is GGUF so the error names the problem. */
+/** Opens a GGUF file after checking (validateGgufModel) that llama.cpp can read it without aborting. */
 export async function loadGgufModel(llama: Llama, modelPath: string, options: LoadOptions = {}): Promise<LlamaModel> {
-    let magic: Buffer;
-    try {
-        const file = await open(modelPath, "r");
-        try {
-            magic = Buffer.alloc(4);
-            await file.read(magic, 0, 4, 0);
-        } finally {
-            await file.close();
-        }
-    } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") throw new InvalidInputError(`model file not found: ${modelPath}`);
-        if (code === "EISDIR") throw new InvalidInputError(`model path is a folder, not a GGUF file: ${modelPath}`);
-        throw new InvalidInputError(`cannot read model file ${modelPath}: ${(error as Error).message}`);
-    }
-    if (magic.toString("latin1") !== "GGUF") throw new InvalidInputError(`not a GGUF model file: ${modelPath}`);
+    await validateGgufModel(modelPath);
+    throwIfCancelled(options.signal);
     const load = (gpuLayers?: 0) => llama.loadModel({modelPath, gpuLayers, onLoadProgress: options.onLoadProgress, loadSignal: options.signal});
     const cpuOnly = llama.gpu === false || choices.get(llama)?.cpuOnly === true;
     let gpuError: unknown;

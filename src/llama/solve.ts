@@ -4,12 +4,12 @@
  * their final answers, groups, SMC runs and honest statistics out.
  */
 import {extractFinalAnswer} from "../answers/extract.js";
-import {chooseAnswer, groupAlternatives} from "../answers/group.js";
-import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
+import {answerKey, chooseAnswer, groupAlternatives} from "../answers/group.js";
+import {checkPrompt, type PromptMode, type ResolvedPromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
 import type {LanguageModel, Token} from "../sampling/model.js";
 import {type Particle, sample, type Sample, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
-import {buildPrompt, type PromptTokenizer} from "./prompts.js";
+import {buildPrompt, guessPromptMode, type PromptTokenizer} from "./prompts.js";
 
 /** What an engine gives solve: the samplers' model, its tokenizer and chat template, and text back. */
 export interface SolveModel extends LanguageModel, PromptTokenizer {
@@ -36,6 +36,8 @@ export interface SolveOptions {
     readonly onProgress?: (progress: SolveProgress) => void;
     /** Least time between progress reports (0: every model step). */
     readonly progressIntervalMs?: number;
+    /** The document's language, which the "auto" prompt mode reads (VS Code's languageId). */
+    readonly languageId?: string;
     /** What the caller spent before sampling, reported in the statistics. */
     readonly loadMs?: number;
     readonly queuedMs?: number;
@@ -44,7 +46,8 @@ export interface SolveOptions {
 export async function solve(model: SolveModel, prompt: string, mode: PromptMode, params: SamplingParams,
     options: SolveOptions = {}): Promise<SolveResult> {
     checkPrompt(prompt);
-    const promptTokens = await buildPrompt(model, prompt, mode);
+    const resolved = mode === "auto" ? guessPromptMode(prompt, {languageId: options.languageId, instruct: model.instruct}) : mode;
+    const promptTokens = await buildPrompt(model, prompt, resolved);
     const start = performance.now();
     const {onProgress} = options;
     const run = model.forRun?.();
@@ -54,17 +57,17 @@ export async function solve(model: SolveModel, prompt: string, mode: PromptMode,
         onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, promptTokens, progress)))
     });
     const wallMs = performance.now() - start;
-    const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, mode));
-    const groups = groupAlternatives(samples, mode);
+    const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, resolved));
+    const groups = groupAlternatives(samples, resolved);
     const {method, ...rest} = params;
     const exactness = run?.exactness();
     return {
         method,
-        params: {...rest, mode},
+        params: {...rest, mode: resolved},
         samples,
         answerIndex: chooseAnswer(groups),
         groups,
-        smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, mode)),
+        smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, resolved)),
         stats: {
             ...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length,
             ...exactness && {logQErrorBound: exactness.logQErrorBound}
@@ -78,7 +81,7 @@ function toSolveProgress(model: SolveModel, promptTokens: readonly Token[], prog
     return {...rest, texts: chains.map((tokens) => model.detokenize(tokens, promptTokens))};
 }
 
-function toSolvedSample(model: SolveModel, promptTokens: readonly Token[], sampled: Sample, mode: PromptMode): SolvedSample {
+function toSolvedSample(model: SolveModel, promptTokens: readonly Token[], sampled: Sample, mode: ResolvedPromptMode): SolvedSample {
     const text = model.detokenize(sampled.tokens, promptTokens);
     const pieces = model.pieces(sampled.tokens, promptTokens);
     // Character offset of each token: the pieces, read in context, add up to the text.
@@ -100,7 +103,7 @@ function toSolvedSample(model: SolveModel, promptTokens: readonly Token[], sampl
 }
 
 /** The run's distinct completions with their summed weights, heaviest first. */
-function toSmcRun(model: SolveModel, promptTokens: readonly Token[], run: SmcRunResult, mode: PromptMode): SmcRun {
+function toSmcRun(model: SolveModel, promptTokens: readonly Token[], run: SmcRunResult, mode: ResolvedPromptMode): SmcRun {
     const distinct = new Map<string, {first: Particle; copies: number; weight: number}>();
     for (const particle of run.particles) {
         const key = `${particle.finishReason}:${particle.tokens.join(",")}`;
@@ -114,12 +117,16 @@ function toSmcRun(model: SolveModel, promptTokens: readonly Token[], run: SmcRun
     }
     const drawnKey = `${run.particles[run.drawn]!.finishReason}:${run.particles[run.drawn]!.tokens.join(",")}`;
     const entries = [...distinct].sort(([, a], [, b]) => b.weight - a.weight);
-    const particles = entries.map(([, {first, copies, weight}]): SmcParticle => {
+    const described = entries.map(([, {first, copies, weight}]) => {
         const text = model.detokenize(first.tokens, promptTokens);
-        return {
-            origin: first.origin, copies, weight, text, tokenCount: first.tokens.length, finishReason: first.finishReason,
-            logProb: first.logProb, finalAnswer: extractFinalAnswer(text, mode)
-        };
+        const finalAnswer = extractFinalAnswer(text, mode);
+        return {first, copies, weight, text, finalAnswer, key: finalAnswer === null ? "" : answerKey(finalAnswer, mode)};
     });
+    const weightOfAnswer = new Map<string, number>();
+    for (const {key, weight} of described) weightOfAnswer.set(key, (weightOfAnswer.get(key) ?? 0) + weight);
+    const particles = described.map(({first, copies, weight, text, finalAnswer, key}): SmcParticle => ({
+        origin: first.origin, copies, weight, text, tokenCount: first.tokens.length, finishReason: first.finishReason,
+        logProb: first.logProb, finalAnswer, answerWeight: weightOfAnswer.get(key)!
+    }));
     return {particles, drawn: entries.findIndex(([key]) => key === drawnKey), ess: run.ess, logNormaliser: run.logNormaliser};
 }

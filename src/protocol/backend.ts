@@ -2,7 +2,7 @@
  * The JSON-RPC protocol between the extension and the backend process, beside standard LSP:
  * request names, parameters, status and error codes.
  */
-import type {PromptMode} from "./params.js";
+import type {PromptMode, SamplingParams} from "./params.js";
 import type {SolveProgress, SolveResult} from "./results.js";
 
 export const SOLVE_REQUEST = "powerSampling/solve";
@@ -12,14 +12,28 @@ export const PROGRESS_NOTIFICATION = "powerSampling/progress";
 export const LOAD_MODEL_REQUEST = "powerSampling/loadModel";
 /** Client to server as a request; server to client as a notification whenever it changes. */
 export const STATUS = "powerSampling/status";
+/**
+ * Downloads this platform's CUDA build of llama.cpp into the model cache (an explicit user action:
+ * about 320 MB), with progress in the status ("installing"): -> InstallGpuSupportResult.
+ */
+export const INSTALL_GPU_SUPPORT_REQUEST = "powerSampling/installGpuSupport";
+
+export interface InstallGpuSupportResult {
+    /** The GPU backend installed ("cuda"). */
+    readonly backend: string;
+    readonly folder: string;
+}
 
 export interface SolveRequest {
     readonly prompt: string;
     /** A local GGUF path, an `hf:user/repo:quant` URI or an https URL; with a `server`, optional and not used (the server holds its model). */
     readonly model?: string;
+    /** "auto" picks a mode from the prompt, the document's language and the model (the result says which). */
     readonly mode?: PromptMode;
+    /** The language of the document the prompt came from (VS Code's languageId), for "auto". */
+    readonly languageId?: string;
     /** Sampling parameters (see PARAMETERS); missing ones take their defaults. */
-    readonly params?: Record<string, unknown>;
+    readonly params?: Partial<SamplingParams>;
     /** Echoed in progress notifications; the server makes one up when absent. */
     readonly jobId?: string;
 }
@@ -43,7 +57,7 @@ export interface LoadModelResult {
     readonly loadMs: number;
 }
 
-export type BackendState = "starting" | "idle" | "downloading" | "loading" | "running";
+export type BackendState = "starting" | "idle" | "downloading" | "installing" | "loading" | "running";
 
 /** What llama.cpp runs on, as loaded (not as asked for). */
 export interface ComputeInfo {
@@ -84,10 +98,12 @@ export interface BackendStatus {
     readonly model: string | null;
     /** With the `server` option: the servers and their model; null for the local engine. */
     readonly server?: RemoteStatus | null;
-    /** 0..1 while downloading or loading; null when unknown. */
+    /** 0..1 while downloading, installing or loading; null when unknown. */
     readonly progress: number | null;
     readonly compute: ComputeInfo | null;
     readonly contextSize: number | null;
+    /** The loaded model's size in memory (its weights). */
+    readonly modelBytes: number | null;
     /** Jobs waiting, the running one excluded. */
     readonly queueLength: number;
     readonly running: string | null;

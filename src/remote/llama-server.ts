@@ -19,6 +19,7 @@
  *   for the next request with id_slot and cache_prompt.
  */
 import path from "node:path";
+import {isInstructModel} from "../llama/prompts.js";
 import type {Token} from "../sampling/model.js";
 import {HttpClient, RemoteServerError} from "./http.js";
 import type {DrawnToken, DrawOutcome, DrawParams, InferenceServer, ProbeParams, ProbeResult, ServerInfo, TokenizeOptions} from "./server.js";
@@ -61,9 +62,14 @@ export class LlamaServer implements InferenceServer {
         const data = field(models, "data", "array", this.http.name) as unknown[];
         const meta = field(data[0] ?? {}, "meta", "object", this.http.name);
         const vocabularySize = field(meta, "n_vocab", "number", this.http.name);
+        const sizeBytes = field(meta, "size", "number", this.http.name);
         const fingerprint = ["n_vocab", "n_params", "size", "n_embd", "n_ctx_train"].map((key) => String((meta as Record<string, unknown>)[key])).join(":");
         this.probeToken ??= await this.findProbeToken(props, signal);
-        return {url: this.http.url, engine: `llama-server ${build}`, model: path.basename(modelPath), fingerprint, vocabularySize, slots, contextSize};
+        const model = path.basename(modelPath);
+        // The server falls back to a generic template for a model without one, so the names decide.
+        const alias = (props as {model_alias?: unknown}).model_alias;
+        const instruct = isInstructModel((props as {chat_template?: unknown}).chat_template, [model, typeof alias === "string" ? alias : ""]);
+        return {url: this.http.url, engine: `llama-server ${build}`, model, instruct, fingerprint, vocabularySize, sizeBytes, slots, contextSize};
     }
 
     async tokenize(text: string, options: TokenizeOptions, signal?: AbortSignal): Promise<Token[]> {

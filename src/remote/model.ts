@@ -75,6 +75,10 @@ export class RemoteLanguageModel implements SolveModel {
         return this.pool.infos;
     }
 
+    get instruct(): boolean {
+        return this.pool.infos[0]!.instruct;
+    }
+
     /** Most tokens (prompt + generated) one sequence may hold: the smallest slot's. */
     get contextSize(): number {
         return this.pool.contextSize;

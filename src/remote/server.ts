@@ -19,6 +19,10 @@ export interface ServerInfo {
     /** Equal for the same weights and vocabulary: servers that share a run must agree, and a restarted one too. */
     readonly fingerprint: string;
     readonly vocabularySize: number;
+    /** An instruct (chat) model by its chat template and names (see isInstructModel). */
+    readonly instruct: boolean;
+    /** The model's weights in bytes. */
+    readonly sizeBytes: number;
     /** Sequences the server decodes in parallel, each with its own cache (llama-server -np). */
     readonly slots: number;
     /** Most tokens (prompt + generated) one slot holds. */

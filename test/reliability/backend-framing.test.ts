@@ -114,8 +114,8 @@ describe("backend framing: answer or close, never deaf (serve --stdio)", functio
         it("a Content-Length over the limit is refused before its body is read", async () => {
             backend = await RawBackend.start();
             // Nothing of the body is ever sent: waiting for it would hang.
-            backend.write(`Content-Length: ${16 * 1024 * 1024 + 1}\r\n\r\n`);
-            await assertClosed(/16777217.*16 MiB|limit/);
+            backend.write(`Content-Length: ${64 * 1024 * 1024 + 1}\r\n\r\n`);
+            await assertClosed(/67108865.*64 MiB|limit/);
         });
 
         it("a message that starts and stalls is given up after the time limit", async () => {

@@ -189,14 +189,14 @@ describe("StrictMessageReader", () => {
             assert.equal(r.closed, true);
         });
 
-        it("the default maximum is 16 MiB", async () => {
+        it("the default maximum is 64 MiB", async () => {
             const [atLimit, overLimit] = [readerOn(), readerOn()];
-            atLimit.write(`Content-Length: ${16 * 1024 * 1024}\r\n\r\n`);
-            overLimit.write(`Content-Length: ${16 * 1024 * 1024 + 1}\r\n`);
+            atLimit.write(`Content-Length: ${64 * 1024 * 1024}\r\n\r\n`);
+            overLimit.write(`Content-Length: ${64 * 1024 * 1024 + 1}\r\n`);
             await settle();
-            assert.deepEqual(atLimit.errors, [], "16 MiB is waited for");
+            assert.deepEqual(atLimit.errors, [], "64 MiB is waited for");
             atLimit.reader.dispose();
-            assert.match(overLimit.framingErrors()[0]?.message ?? "", /a message of 16777217 bytes exceeds the limit of 16 MiB/);
+            assert.match(overLimit.framingErrors()[0]?.message ?? "", /a message of 67108865 bytes exceeds the limit of 64 MiB/);
         });
 
         it("a body shorter than its Content-Length, followed by the next message", async () => {

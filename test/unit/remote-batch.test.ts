@@ -30,7 +30,8 @@ class FakeServer implements InferenceServer {
     constructor(private readonly next: NextTokenDistribution, readonly vocabularySize: number, readonly slots = 4) {}
 
     async describe(): Promise<ServerInfo> {
-        return {url: this.http.url, engine: "fake", model: this.fingerprint, fingerprint: this.fingerprint, vocabularySize: this.vocabularySize, slots: this.slots, contextSize: 64};
+        return {url: this.http.url, engine: "fake", model: this.fingerprint, instruct: false, fingerprint: this.fingerprint, vocabularySize: this.vocabularySize,
+            sizeBytes: 1024, slots: this.slots, contextSize: 64};
     }
 
     async tokenize(text: string): Promise<number[]> {
