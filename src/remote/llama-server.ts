@@ -64,7 +64,11 @@ export class LlamaServer implements InferenceServer {
         const vocabularySize = field(meta, "n_vocab", "number", this.http.name);
         const sizeBytes = field(meta, "size", "number", this.http.name);
         const fingerprint = ["n_vocab", "n_params", "size", "n_embd", "n_ctx_train"].map((key) => String((meta as Record<string, unknown>)[key])).join(":");
-        this.probeToken ??= await this.findProbeToken(props, signal);
+        if (this.probeToken === undefined) {
+            this.probeToken = await this.findProbeToken(props, signal);
+            // What power sampling needs, checked once: a probe reads probabilities as draws do.
+            await this.probe({context: [this.probeToken], token: this.probeToken, topK: 2, slot: 0, signal: signal ?? new AbortController().signal});
+        }
         const model = path.basename(modelPath);
         // The server falls back to a generic template for a model without one, so the names decide.
         const alias = (props as {model_alias?: unknown}).model_alias;
@@ -112,7 +116,7 @@ export class LlamaServer implements InferenceServer {
             logit_bias: [[this.probeToken!, FORCING_BIAS]], response_fields: RESPONSE_FIELDS
         }, params.signal);
         const [entry] = this.entries(answer);
-        if (!entry) throw new RemoteServerError(`${this.http.name} reported no probabilities for a forced end token: it does not report what power sampling needs`);
+        if (!entry) throw missing(this.http.name, "completion_probabilities");
         const wanted = entry.topTokens.indexOf(params.token);
         return {
             topLogP: entry.top,
