@@ -11,34 +11,25 @@ import {RemoteLanguageModel} from "../../src/remote/model.js";
 import {empiricalDistribution, enumerateCompletions, powerDistribution, temperedDistribution, totalVariation} from "../../src/sampling/exact.js";
 import {sample, type SamplingResult} from "../../src/sampling/run.js";
 import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
-import {MARKOV_EOS, markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
+import {MARKOV_EOS, markovVocabulary, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
+import {VARIABLE_LENGTH_SPEC} from "../support/chains.js";
 import {RemoteFixture, type RpcServerProcess} from "../support/llama-server.js";
 import {tvNoiseQuantile} from "../support/noise.js";
 
-/** Completions end with EOS after 1-3 tokens or are cut at 4: lengths vary. */
-const VARIABLE_LENGTH = parseMarkovSpec({
-    tokens: ["x", "y", "z"],
-    transitions: {
-        "<s>": {x: 0.5, y: 0.3, z: 0.2},
-        x: {"</s>": 0.45, x: 0.05, y: 0.25, z: 0.25},
-        y: {"</s>": 0.1, x: 0.3, y: 0.1, z: 0.5},
-        z: {"</s>": 0.6, x: 0.15, y: 0.15, z: 0.1}
-    }
-});
 
 describe("power sampling on llama-server", function () {
     this.timeout(600_000);
     const fixture = new RemoteFixture();
     const maxTokens = 4;
-    const next = markovNextTokenDistribution(VARIABLE_LENGTH);
-    const eos = markovVocabulary(VARIABLE_LENGTH).indexOf(MARKOV_EOS);
+    const next = markovNextTokenDistribution(VARIABLE_LENGTH_SPEC);
+    const eos = markovVocabulary(VARIABLE_LENGTH_SPEC).indexOf(MARKOV_EOS);
     const target = powerDistribution(enumerateCompletions(next, eos, maxTokens), 4);
     let model: RemoteLanguageModel;
     let modelFile: string;
 
     before(async () => {
         await fixture.open();
-        modelFile = await fixture.markovModel("variable-length", VARIABLE_LENGTH);
+        modelFile = await fixture.markovModel("variable-length", VARIABLE_LENGTH_SPEC);
         const server = await fixture.server({model: modelFile, slots: 8});
         model = await RemoteLanguageModel.connect([server.url]);
     });
