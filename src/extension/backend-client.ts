@@ -8,7 +8,8 @@ import {
     type BackendStatus, ERROR_CODES, INSTALL_GPU_SUPPORT_REQUEST, type InitializationOptions, type InstallGpuSupportResult, LOAD_MODEL_REQUEST,
     type LoadModelResult, PROGRESS_NOTIFICATION, type ProgressNotification, SOLVE_REQUEST, type SolveRequest, type SolveResponse, STATUS
 } from "../protocol/backend.js";
-import type {Settings} from "./settings.js";
+import {serverApiKey} from "./server-key.js";
+import {backendOptions, type Settings} from "./settings.js";
 
 export type ClientState = BackendStatus | {readonly state: "stopped" | "crashed"; readonly error: string | null};
 
@@ -27,6 +28,8 @@ export class BackendClient implements vscode.Disposable {
     private readonly progressListeners = new Map<string, (progress: ProgressNotification) => void>();
     private readonly stateEmitter = new vscode.EventEmitter<ClientState>();
     readonly onState = this.stateEmitter.event;
+    /** What the server calls its model, as last checked; null for the local engine or before a check. */
+    serverModel: string | null = null;
 
     constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {}
 
@@ -40,6 +43,11 @@ export class BackendClient implements vscode.Disposable {
         } finally {
             this.progressListeners.delete(request.jobId);
         }
+    }
+
+    /** Starts the backend now: with a server set, it checks the server at once, so the status bar names its model. */
+    async connect(settings: Settings): Promise<void> {
+        await this.ensureStarted(settings);
     }
 
     /** Downloads (if remote) and loads a model ahead of a solve. */
@@ -59,6 +67,7 @@ export class BackendClient implements vscode.Disposable {
         const client = this.client;
         this.client = undefined;
         this.starting = undefined;
+        this.serverModel = null;
         if (client) {
             await client.stop().catch((error: unknown) => this.log.appendLine(`stopping the backend: ${String(error)}`));
             this.stateEmitter.fire({state: "stopped", error: null});
@@ -95,7 +104,8 @@ export class BackendClient implements vscode.Disposable {
     /** The log's account of the backend: models loaded (what they run on) and the errors it reports. */
     private tell(previous: BackendStatus | undefined, status: BackendStatus): void {
         if (status.state === "loading" && previous?.state !== "loading") this.log.info(`loading model ${status.model}`);
-        if (status.compute && status.compute !== previous?.compute)
+        if (status.server?.ready && status.server.summary !== previous?.server?.summary) this.log.info(`server ready: ${status.server.summary} (${status.server.engine})`);
+        else if (status.compute && status.compute !== previous?.compute && !status.server)
             this.log.info(`model ready: ${status.model} (${((status.modelBytes ?? 0) / 2 ** 20).toFixed(0)} MB), context ${status.contextSize} tokens; `
                 + `runs on ${status.compute.summary}, ${status.compute.threads} threads`);
         if (status.compute?.reason && status.compute !== previous?.compute) this.log.warn(`GPU: ${status.compute.reason}`);
@@ -103,18 +113,15 @@ export class BackendClient implements vscode.Disposable {
     }
 
     private async start(settings: Settings): Promise<LanguageClient> {
-        this.log.info(`starting the backend (${this.context.asAbsolutePath("dist/cli.js")} serve), gpu ${settings.gpu}, threads ${settings.threads || "auto"}, `
-            + `model cache ${settings.modelCacheFolder || this.context.globalStorageUri.fsPath}`);
+        const apiKey = settings.server ? await serverApiKey(this.context.secrets) : undefined;
+        const where = settings.server ? `server ${settings.server}${apiKey ? " with the API key from secret storage" : ", no API key"}`
+            : `gpu ${settings.gpu}, threads ${settings.threads || "auto"}, model cache ${settings.modelCacheFolder || this.context.globalStorageUri.fsPath}`;
+        this.log.info(`starting the backend (${this.context.asAbsolutePath("dist/cli.js")} serve), ${where}`);
         this.stateEmitter.fire({state: "starting", model: null, progress: null, compute: null, contextSize: null, modelBytes: null, queueLength: 0, running: null, error: null});
         const serverModule = this.context.asAbsolutePath("dist/cli.js");
         const server = {module: serverModule, args: ["serve", "--stdio"], transport: TransportKind.stdio};
         const serverOptions: ServerOptions = {run: server, debug: server};
-        const initializationOptions: InitializationOptions = {
-            cacheDir: settings.modelCacheFolder || this.context.globalStorageUri.fsPath,
-            threads: settings.threads || undefined,
-            gpu: settings.gpu,
-            contextSize: settings.contextSize || undefined
-        };
+        const initializationOptions: InitializationOptions = backendOptions(settings, {cacheDir: this.context.globalStorageUri.fsPath, apiKey});
         const client = new LanguageClient("powerSampling", "Power Sampling backend", serverOptions, {
             documentSelector: [],
             outputChannel: this.log,
@@ -131,6 +138,7 @@ export class BackendClient implements vscode.Disposable {
         let previous: BackendStatus | undefined;
         client.onNotification(STATUS, (status: BackendStatus) => {
             this.tell(previous, status);
+            if (status.server?.model) this.serverModel = status.server.model;
             previous = status;
             this.stateEmitter.fire(status);
         });

@@ -15,10 +15,11 @@ import {type BackendClient, BackendRequestError} from "./backend-client.js";
 import type {EditTarget} from "./edits.js";
 import {codePrefix, type InlineSuggestions} from "./inline.js";
 import {askRemoteReference, rememberModel, selectModel, setModel} from "./model-commands.js";
-import {modelName} from "./names.js";
+import {engineName, modelName} from "./names.js";
 import type {PanelHost, Problem} from "./panel-host.js";
 import type {RateBook} from "./rates.js";
-import {parseSettings, type Settings, SettingsError} from "./settings.js";
+import {apiKeyProblem, setServerApiKey} from "./server-key.js";
+import {engineKey, parseSettings, type Settings, SettingsError} from "./settings.js";
 import type {StatusBar} from "./status-bar.js";
 import {cutCodeSuggestion} from "./suggestions.js";
 import {installGpuSupportCommand} from "./gpu-command.js";
@@ -33,7 +34,7 @@ export interface Services {
 }
 
 /** Settings that shape the backend process itself: changing one restarts it. */
-const PROCESS_SETTINGS = ["threads", "gpu", "contextSize", "modelCacheFolder"];
+const PROCESS_SETTINGS = ["threads", "gpu", "contextSize", "modelCacheFolder", "server", "serverAllowPlainHttp"];
 /** Suggestions are for the cursor, now: Power-SMC with few particles and a short limit. */
 const SUGGESTION_PARAMS: Partial<SamplingParams> = {method: "smc", particles: 8, maxTokens: 128};
 
@@ -51,7 +52,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
             if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "powerSampling");
             return undefined;
         }
-        if (settings.model) return settings;
+        if (settings.model || settings.server) return settings;
         const choice = await vscode.window.showWarningMessage("Power Sampling: no model selected. Choose a local GGUF file or download one.", "Select Model...", "Download Model...");
         if (choice === "Select Model...") await vscode.commands.executeCommand("powerSampling.selectModel");
         if (choice === "Download Model...") await vscode.commands.executeCommand("powerSampling.downloadModel");
@@ -63,9 +64,9 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
     const choicesFor = (settings: Settings, samples: number, mode: PromptMode = settings.promptMode, preset: Preset = settings.preset): PanelChoices => {
         const presetEstimates = Object.fromEntries(PRESETS.map((name) => {
             const params = {...applyPreset(name, settings.customParams), samples};
-            return [name, estimate(params, rates.rate(settings.model, params))];
+            return [name, estimate(params, rates.rate(engineKey(settings), params))];
         })) as PanelChoices["presetEstimates"];
-        return {modelName: modelName(settings.model), preset, mode, samples, presetEstimates};
+        return {modelName: engineName(settings, backend.serverModel), preset, mode, samples, presetEstimates};
     };
 
     /** One run into the panel; a stopped run is a normal end. Errors show in the panel and as a notification. */
@@ -74,11 +75,11 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         const params = resolveParams({...applyPreset(choice.preset, settings.customParams), samples: choice.samples, ...(choice.method ? {method: choice.method} : {})});
         const info: RunInfo = {
             ...problem.info, runId: randomUUID(), method: params.method, preset: choice.preset, mode: choice.mode, samples: params.samples,
-            modelName: modelName(settings.model), estimate: estimate(params, rates.rate(settings.model, params)), startedAt: Date.now()
+            modelName: engineName(settings, backend.serverModel), estimate: estimate(params, rates.rate(engineKey(settings), params)), startedAt: Date.now()
         };
         if (!comparison) panel.show(choicesFor(settings, choice.samples, choice.mode, choice.preset));
         const request: SolveRequest & {jobId: string} = {
-            jobId: info.runId, prompt: info.prompt, model: settings.model, mode: info.mode, languageId: problem.target?.languageId, params
+            jobId: info.runId, prompt: info.prompt, model: modelOf(settings), mode: info.mode, languageId: problem.target?.languageId, params
         };
         const story = new RunStory(log, info, params);
         try {
@@ -87,8 +88,8 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
             statusBar.done();
             if (!result) return story.stopped();
             story.finished(result);
-            await rates.record(settings.model, result);
-            await rememberModel(context, settings.model);
+            await rates.record(engineKey(settings), result);
+            if (!settings.server) await rememberModel(context, settings.model);
         } catch (error) {
             statusBar.done();
             if (error instanceof BackendRequestError && error.cancelled) return story.stopped();
@@ -148,7 +149,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         const position = editor.selection.active;
         const prompt = codePrefix(editor.document, position);
         const params = resolveParams({...settings.customParams, ...SUGGESTION_PARAMS, alpha: settings.params.alpha, samples: Math.min(settings.params.samples, 4)});
-        const request: SolveRequest & {jobId: string} = {jobId: randomUUID(), prompt, model: settings.model, mode: "code", languageId: editor.document.languageId, params};
+        const request: SolveRequest & {jobId: string} = {jobId: randomUUID(), prompt, model: modelOf(settings), mode: "code", languageId: editor.document.languageId, params};
         const story = new RunStory(log, {prompt, method: params.method, preset: "custom"}, params);
         const indicator = inline.working(editor, position);
         const source = new vscode.CancellationTokenSource();
@@ -180,6 +181,8 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         } catch (error) {
             return void vscode.window.showErrorMessage(`Power Sampling: ${(error as Error).message}`);
         }
+        if (settings.server)
+            return void vscode.window.showInformationMessage(`Power Sampling runs on the server at ${settings.server}, which holds its own model: clear powerSampling.server to download and run a local model.`);
         try {
             await vscode.window.withProgress({location: vscode.ProgressLocation.Notification, title: `Power Sampling: downloading ${modelName(reference)}`, cancellable: true},
                 async (progress, token) => {
@@ -215,15 +218,56 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         vscode.commands.registerCommand("powerSampling.downloadModel", downloadModel),
         vscode.commands.registerCommand("powerSampling.installGpuSupport", () => installGpuSupportCommand(backend, log)),
         vscode.commands.registerCommand("powerSampling.openSample", openSampleProblem),
+        vscode.commands.registerCommand("powerSampling.setServerApiKey", setServerApiKeyCommand),
         vscode.commands.registerCommand("powerSampling.stop", () => {
             if (!panel.stopAll()) void vscode.window.setStatusBarMessage("Power Sampling: nothing is running", 2000);
         }),
         vscode.commands.registerCommand("powerSampling.showLog", () => log.show()),
         vscode.workspace.onDidChangeConfiguration((event) => {
-            if (PROCESS_SETTINGS.some((key) => event.affectsConfiguration(`powerSampling.${key}`))) void backend.stop();
-            if (event.affectsConfiguration("powerSampling.model")) statusBar.setModel(readModelSetting());
+            if (PROCESS_SETTINGS.some((key) => event.affectsConfiguration(`powerSampling.${key}`))) void backend.stop().then(connectToServer);
+            if (["model", "server"].some((key) => event.affectsConfiguration(`powerSampling.${key}`))) statusBar.configure(configuredEngine());
         })
     );
+    connectToServer();
+
+    /** With a server set, the backend starts now and checks it, so that the status bar names the server's model. */
+    function connectToServer(): void {
+        let settings: Settings;
+        try {
+            settings = readSettings();
+        } catch {
+            return;
+        }
+        if (settings.server) void backend.connect(settings).catch((error: unknown) => log.error(error instanceof Error ? error.message : String(error)));
+    }
+
+    /** Power Sampling: Set Server API Key: into SecretStorage (never a setting); the backend restarts with it. */
+    async function setServerApiKeyCommand(): Promise<void> {
+        const text = await vscode.window.showInputBox({
+            title: "Power Sampling: server API key",
+            prompt: "The key llama-server was started with (--api-key). Kept in VS Code's secret storage. Empty removes it.",
+            password: true,
+            ignoreFocusOut: true,
+            validateInput: (value) => apiKeyProblem(value) ?? undefined
+        });
+        if (text === undefined) return;
+        const outcome = await setServerApiKey(context.secrets, text);
+        log.info(outcome === "stored" ? "server API key saved in secret storage" : "server API key removed from secret storage");
+        await backend.stop();
+        connectToServer();
+        void vscode.window.showInformationMessage(`Power Sampling: server API key ${outcome === "stored" ? "saved in VS Code's secret storage" : "removed"}.`);
+    }
+}
+
+/** The settings the status bar names: the model and the server, as set (unchecked). */
+export function configuredEngine(): {model: string; server: string} {
+    const config = vscode.workspace.getConfiguration("powerSampling");
+    return {model: (config.get<string>("model") ?? "").trim(), server: (config.get<string>("server") ?? "").trim()};
+}
+
+/** The request's model: none with a server, which holds its own. */
+function modelOf(settings: Settings): string | undefined {
+    return settings.server ? undefined : settings.model;
 }
 
 /** A maths problem in a new editor, selected, for the walkthrough's first solve. */
@@ -282,8 +326,4 @@ function distinctSuggestions(result: SolveResult, indent: number): string[] {
 function readSettings(): Settings {
     const config = vscode.workspace.getConfiguration("powerSampling");
     return parseSettings((key) => config.get(key));
-}
-
-function readModelSetting(): string {
-    return (vscode.workspace.getConfiguration("powerSampling").get<string>("model") ?? "").trim();
 }

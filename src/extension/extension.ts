@@ -5,7 +5,7 @@
  */
 import * as vscode from "vscode";
 import {BackendClient} from "./backend-client.js";
-import {registerCommands} from "./commands.js";
+import {configuredEngine, registerCommands} from "./commands.js";
 import {Edits} from "./edits.js";
 import {History} from "./history.js";
 import {InlineSuggestions} from "./inline.js";
@@ -21,16 +21,18 @@ let backend: BackendClient | undefined;
 export function activate(context: vscode.ExtensionContext): void {
     const log = vscode.window.createOutputChannel("Power Sampling", {log: true});
     backend = new BackendClient(context, log);
-    const model = (vscode.workspace.getConfiguration("powerSampling").get<string>("model") ?? "").trim();
-    const statusBar = new StatusBar(model);
+    const configured = configuredEngine();
+    const {model} = configured;
+    const statusBar = new StatusBar(configured);
     const inline = new InlineSuggestions();
     const edits = new Edits();
     const panel = new PanelHost(context, new History(context.workspaceState), edits);
     context.subscriptions.push(log, backend, statusBar, inline, edits, panel, backend.onState((state) => statusBar.update(state)));
     registerCommands(context, {log, backend, statusBar, inline, panel, rates: new RateBook(context.globalState)});
-    log.info(`Power Sampling ${context.extension.packageJSON.version as string} active; model: ${model || "none chosen yet"}`);
+    log.info(`Power Sampling ${context.extension.packageJSON.version as string} active; `
+        + (configured.server ? `server: ${configured.server}` : `model: ${model || "none chosen yet"}`));
     // A new user meets the walkthrough once: choose a model, select a problem, solve.
-    if (!context.globalState.get<boolean>(WALKTHROUGH_SHOWN_KEY) && !model) {
+    if (!context.globalState.get<boolean>(WALKTHROUGH_SHOWN_KEY) && !model && !configured.server) {
         void context.globalState.update(WALKTHROUGH_SHOWN_KEY, true);
         void vscode.commands.executeCommand("workbench.action.openWalkthrough", WALKTHROUGH, false);
     }

@@ -3,13 +3,18 @@
  * sampling parameters go through the protocol's one check (the backend runs the same one on
  * what it receives). No vscode import: the checks are unit-tested against package.json.
  */
-import {GPU_CHOICES, type GpuChoice} from "../protocol/backend.js";
+import {GPU_CHOICES, type GpuChoice, type InitializationOptions} from "../protocol/backend.js";
 import {InvalidInputError} from "../protocol/errors.js";
 import {PARAMETERS, PROMPT_MODES, type PromptMode, resolveParams, type SamplingParams, show} from "../protocol/params.js";
 import {applyPreset, type Preset, PRESETS} from "../protocol/presets.js";
+import {parseServerUrl} from "../remote/address.js";
 
 export interface Settings {
     readonly model: string;
+    /** A llama-server's base URL, checked (see address.ts); "": the local model. */
+    readonly server: string;
+    /** Plain http to a server on another machine: the user's explicit opt-in. */
+    readonly serverAllowPlainHttp: boolean;
     readonly preset: Preset;
     /** What runs: the preset's parameters over the individual settings; a fresh seed each time they are read. */
     readonly params: SamplingParams;
@@ -51,6 +56,11 @@ export function parseSettings(get: (key: string) => unknown): Settings {
         if (!choices.includes(value as T)) throw new SettingsError(`powerSampling.${key} must be one of ${choices.join(", ")}, got ${show(value)}`);
         return value as T;
     };
+    const flag = (key: string) => {
+        const value = get(key) ?? false;
+        if (typeof value !== "boolean") throw new SettingsError(`powerSampling.${key} must be true or false, got ${show(value)}`);
+        return value;
+    };
     const text = (key: string) => {
         const value = get(key) ?? "";
         if (typeof value !== "string") throw new SettingsError(`powerSampling.${key} must be a string, got ${show(value)}`);
@@ -67,8 +77,11 @@ export function parseSettings(get: (key: string) => unknown): Settings {
     if (customParams.samples > MAX_SETTINGS_SAMPLES)
         throw new SettingsError(`powerSampling.samples must be at most ${MAX_SETTINGS_SAMPLES} in the editor, got ${customParams.samples}; the command line takes more`);
     const preset = choice("preset", PRESETS);
+    const serverAllowPlainHttp = flag("serverAllowPlainHttp");
     return {
         model: text("model"),
+        server: checkServer(text("server"), serverAllowPlainHttp),
+        serverAllowPlainHttp,
         preset,
         params: applyPreset(preset, customParams),
         customParams,
@@ -78,4 +91,34 @@ export function parseSettings(get: (key: string) => unknown): Settings {
         gpu: choice("gpu", GPU_CHOICES),
         modelCacheFolder: text("modelCacheFolder")
     };
+}
+
+/** The server setting's URL in the form the backend uses, or "" (the local model). */
+function checkServer(text: string, allowPlainHttp: boolean): string {
+    if (text === "") return "";
+    try {
+        return parseServerUrl(text, {allowPlainHttp, optIn: "the powerSampling.serverAllowPlainHttp setting"});
+    } catch (error) {
+        if (error instanceof InvalidInputError) throw new SettingsError(`powerSampling.server: ${error.message}`);
+        throw error;
+    }
+}
+
+/**
+ * What the backend process starts with. The API key (from SecretStorage, never a setting) goes
+ * only with a server: the local engine has no use for it.
+ */
+export function backendOptions(settings: Settings, defaults: {readonly cacheDir: string; readonly apiKey?: string}): InitializationOptions {
+    return {
+        cacheDir: settings.modelCacheFolder || defaults.cacheDir,
+        threads: settings.threads || undefined,
+        gpu: settings.gpu,
+        contextSize: settings.contextSize || undefined,
+        ...settings.server !== "" && {server: settings.server, allowPlainHttp: settings.serverAllowPlainHttp, apiKey: defaults.apiKey || undefined}
+    };
+}
+
+/** What runs the model, as measured decode rates are keyed: the server, else the model setting. */
+export function engineKey(settings: Pick<Settings, "model" | "server">): string {
+    return settings.server || settings.model;
 }

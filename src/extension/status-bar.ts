@@ -1,12 +1,8 @@
-/**
- * The status bar item, from activation: no model chosen (a click selects one), the backend
- * starting, downloading, loading, ready with the model and what it runs on, or running; a click
- * then opens the log. A stopped run is a normal outcome, not an error.
- */
+/** The status bar item, from activation: what status-view.ts says, and a click that acts on it. */
 import * as vscode from "vscode";
-import type {ComputeInfo, ProgressNotification} from "../protocol/backend.js";
+import type {ProgressNotification} from "../protocol/backend.js";
 import type {ClientState} from "./backend-client.js";
-import {modelName} from "./names.js";
+import {type ConfiguredEngine, statusView} from "./status-view.js";
 
 export class StatusBar implements vscode.Disposable {
     private readonly item = vscode.window.createStatusBarItem("powerSampling.status", vscode.StatusBarAlignment.Right, 100);
@@ -14,7 +10,7 @@ export class StatusBar implements vscode.Disposable {
     /** A run's progress, shown until the run ends. */
     private running: ProgressNotification | null = null;
 
-    constructor(private model: string) {
+    constructor(private configured: ConfiguredEngine) {
         this.item.name = "Power Sampling";
         this.render();
         this.item.show();
@@ -25,9 +21,9 @@ export class StatusBar implements vscode.Disposable {
         this.render();
     }
 
-    /** The model setting changed. */
-    setModel(model: string): void {
-        this.model = model;
+    /** The model or server setting changed. */
+    configure(configured: ConfiguredEngine): void {
+        this.configured = configured;
         this.render();
     }
 
@@ -48,55 +44,11 @@ export class StatusBar implements vscode.Disposable {
     }
 
     private render(): void {
-        const s = this.state;
-        this.item.backgroundColor = undefined;
-        this.item.command = "powerSampling.showLog";
-        if (this.running && (s.state === "running" || s.state === "idle")) {
-            const p = this.running;
-            const parts = [`${Math.round(100 * p.fraction)}%`];
-            if (p.power?.acceptanceRate != null) parts.push(`${Math.round(100 * p.power.acceptanceRate)}% accepted`);
-            if (p.smc?.ess != null) parts.push(`ESS ${p.smc.ess.toFixed(1)}/${p.smc.particles}`);
-            return this.show("$(loading~spin)", parts.join(" · "), `Running: ${p.proposedTokens} tokens drawn`);
-        }
-        switch (s.state) {
-            case "stopped":
-                if (!this.model) {
-                    this.item.command = "powerSampling.selectModel";
-                    return this.show("$(circle-slash)", "no model", "No model chosen yet.\nClick to select or download a GGUF model.", "Select Model...");
-                }
-                return this.show("$(circle-outline)", modelName(this.model), `${this.model}\nLoads with the first run.`);
-            case "starting": return this.show("$(sync~spin)", "starting", "Starting the backend process");
-            case "downloading": return this.show("$(cloud-download)", `downloading ${percent(s.progress)}`, `Downloading ${s.model}`);
-            case "loading": return this.show("$(sync~spin)", `loading ${percent(s.progress)}`, `Loading ${s.model}`);
-            case "running": return this.show("$(loading~spin)", "running", `${modelName(s.model)} on ${computeLabel(s.compute)}`);
-            case "idle": {
-                const name = s.model ? `${modelName(s.model)} · ${computeLabel(s.compute)}` : modelName(this.model) || "ready";
-                const tooltip = s.error ? `Last error: ${s.error}` : s.model ? `${s.model}\n${computeDetail(s.compute)}, context ${s.contextSize}` : "No model loaded yet";
-                return this.show(s.error ? "$(warning)" : "$(check)", name, tooltip);
-            }
-            case "crashed":
-                this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
-                return this.show("$(error)", "backend stopped", s.error ?? "The backend stopped; it restarts with the next command");
-        }
+        const view = statusView(this.state, this.running, this.configured);
+        this.item.backgroundColor = view.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
+        this.item.command = view.command;
+        this.item.text = `${view.icon} Power Sampling: ${view.text}`;
+        this.item.tooltip = `${view.tooltip}\nClick: ${view.action}.`;
+        this.item.accessibilityInformation = {label: `Power Sampling: ${view.text}`};
     }
-
-    private show(icon: string, text: string, tooltip: string, action = "Show the log"): void {
-        this.item.text = `${icon} Power Sampling: ${text}`;
-        this.item.tooltip = `${tooltip}\nClick: ${action}.`;
-        this.item.accessibilityInformation = {label: `Power Sampling: ${text}`};
-    }
-}
-
-function percent(progress: number | null): string {
-    return progress === null ? "" : `${Math.round(100 * progress)}%`;
-}
-
-function computeLabel(compute: ComputeInfo | null): string {
-    return !compute || compute.backend === "cpu" ? "CPU" : compute.backend.toUpperCase();
-}
-
-/** What runs: the device and layers on a GPU, or the CPU with its threads and why not the GPU. */
-function computeDetail(compute: ComputeInfo | null): string {
-    if (!compute) return "not loaded";
-    return compute.backend === "cpu" ? `${compute.summary}; ${compute.threads} threads` : compute.summary;
 }

@@ -1,7 +1,7 @@
 /** The extension's settings checks, against the defaults package.json declares. */
 import {strict as assert} from "node:assert";
 import {readFileSync} from "node:fs";
-import {MAX_SETTINGS_SAMPLES, parseSettings, SAMPLING_SETTINGS, SettingsError} from "../../src/extension/settings.js";
+import {backendOptions, engineKey, MAX_SETTINGS_SAMPLES, parseSettings, SAMPLING_SETTINGS, SettingsError} from "../../src/extension/settings.js";
 import {PARAMETERS} from "../../src/protocol/params.js";
 import {PRESET_PARAMS} from "../../src/protocol/presets.js";
 
@@ -19,7 +19,8 @@ describe("settings", () => {
             particles: 16, resampleInterval: 16, essThreshold: 0.5, alphaRampTokens: 0, seed: 0
         });
         assert.deepEqual({...params, seed: 0}, {...customParams, ...PRESET_PARAMS.balanced, seed: 0});
-        assert.deepEqual(rest, {model: "", preset: "balanced", promptMode: "auto", contextSize: 0, threads: 0, gpu: "auto", modelCacheFolder: ""});
+        assert.deepEqual(rest, {model: "", server: "", serverAllowPlainHttp: false, preset: "balanced", promptMode: "auto", contextSize: 0, threads: 0, gpu: "auto",
+            modelCacheFolder: ""});
     });
 
     it("the Custom preset runs the individual settings", () => {
@@ -42,6 +43,29 @@ describe("settings", () => {
         const read = new Set<string>();
         parseSettings((key) => { read.add(key); return defaults[key]; });
         assert.deepEqual([...read].sort(), Object.keys(defaults).sort());
+    });
+
+    it("a server: its URL as the backend takes it; plain http to another machine only with the opt-in, to this machine always", () => {
+        assert.equal(parseWith({server: " https://gpu-box:8443/llama/ "}).server, "https://gpu-box:8443/llama");
+        assert.equal(parseWith({server: "http://192.0.2.7:8080", serverAllowPlainHttp: true}).server, "http://192.0.2.7:8080");
+        assert.equal(parseWith({server: "http://127.0.0.1:8080"}).server, "http://127.0.0.1:8080");
+        assert.equal(parseWith({server: "http://localhost:8080"}).server, "http://localhost:8080");
+    });
+
+    it("no setting holds a secret: the API key lives in SecretStorage, set by a contributed command", () => {
+        for (const key of Object.keys(declared)) assert.doesNotMatch(key, /key|secret|password|credential|auth/i);
+        const commands = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).contributes.commands as {command: string; title: string}[]);
+        assert.ok(commands.some((c) => c.command === "powerSampling.setServerApiKey" && c.title === "Set Server API Key"));
+    });
+
+    it("the backend's options: the server with its opt-in and the API key, which goes nowhere without a server", () => {
+        const local = backendOptions(parseWith({threads: 2}), {cacheDir: "/cache", apiKey: "k-1"});
+        assert.deepEqual(local, {cacheDir: "/cache", threads: 2, gpu: "auto", contextSize: undefined});
+        const remote = backendOptions(parseWith({server: "http://192.0.2.7:8080", serverAllowPlainHttp: true, modelCacheFolder: "/models"}), {cacheDir: "/cache", apiKey: "k-1"});
+        assert.deepEqual(remote, {cacheDir: "/models", threads: undefined, gpu: "auto", contextSize: undefined, server: "http://192.0.2.7:8080", allowPlainHttp: true, apiKey: "k-1"});
+        assert.equal(backendOptions(parseWith({server: "https://gpu-box"}), {cacheDir: "/cache"}).apiKey, undefined);
+        assert.equal(engineKey(parseWith({server: "https://gpu-box", model: "/models/a.gguf"})), "https://gpu-box");
+        assert.equal(engineKey(parseWith({model: "/models/a.gguf"})), "/models/a.gguf");
     });
 
     it("trims paths and accepts boundary values", () => {
@@ -68,7 +92,12 @@ describe("settings", () => {
         [{promptMode: "poem"}, /^powerSampling\.promptMode must be one of /],
         [{gpu: "tpu"}, /^powerSampling\.gpu must be one of auto, cpu, cuda, vulkan, metal, got "tpu"$/],
         [{preset: "turbo"}, /^powerSampling\.preset must be one of fast, balanced, thorough, custom, got "turbo"$/],
-        [{model: 42}, /^powerSampling\.model must be a string, got 42$/]
+        [{model: 42}, /^powerSampling\.model must be a string, got 42$/],
+        [{server: "gpu-box:8080"}, /^powerSampling\.server: server gpu-box:8080 must be an http:\/\/ or https:\/\/ URL, not gpu-box:$/],
+        [{server: "not a url"}, /^powerSampling\.server: server "not a url" is not a URL: give one like http:\/\/127\.0\.0\.1:8080$/],
+        [{server: "https://user:secret@gpu-box"}, /^powerSampling\.server: server gpu-box: put no credentials in the URL; /],
+        [{server: "http://192.0.2.7:8080"}, /^powerSampling\.server: refusing to send prompts over plain http to 192\.0\.2\.7:8080, another machine: use https, or allow plain http explicitly with the powerSampling\.serverAllowPlainHttp setting/],
+        [{serverAllowPlainHttp: "yes"}, /^powerSampling\.serverAllowPlainHttp must be true or false, got "yes"$/]
     ];
     for (const [override, message] of invalid) {
         it(`rejects ${Object.entries(override).map(([key, value]) => `${key} = ${typeof value === "string" ? `"${value}"` : String(value)}`).join()} with a message naming the setting`, () => {
