@@ -75,11 +75,13 @@ export async function runBench(options: BenchOptions): Promise<void> {
         await withModel(modelPath, {threads: options.threads}, async (model, loadMs, signal) => {
             const prompt = model.tokenize(PROMPT);
             const time = timer(prompt, signal);
+            // Checked before anything is printed: a wrong server is bad input.
+            const remote = parts.includes("remote") ? await connectBenchServer(model, modelPath, options.remote!) : undefined;
             log(`power-sampling bench: ${SHAPE} shape (random weights, Q8_0), ${model.threads} threads, CPU, prompt ${prompt.length} tokens, model load ${(loadMs / 1000).toFixed(1)} s`);
             Object.assign(figures, {model: SHAPE, threads: model.threads, promptTokens: prompt.length});
             if (parts.includes("power")) Object.assign(figures, await benchPower(model, time, options.quick, log));
             if (parts.includes("smc")) figures.smc = await benchSmc(model, time, options.quick, log);
-            if (parts.includes("remote")) figures.remote = await benchRemote(model, modelPath, options.remote!, time, options.quick, log);
+            if (remote) figures.remote = await benchRemote(model, remote, time, options.quick, log);
         });
     }
     if (parts.includes("memory")) figures.memory = await benchMemory(options, log);
@@ -101,10 +103,18 @@ function timer(prompt: readonly Token[], signal: AbortSignal): Time {
     };
 }
 
+/** How a round's decode rate is read from its standard runs. */
+type Rate = (runs: readonly Timed[]) => number;
+
 /** Decode rate of timed runs, prompt excluded. */
-function rateOf(runs: readonly Timed[]): number {
-    return runs.reduce((sum, run) => sum + run.decodeTokens, 0) / (runs.reduce((sum, run) => sum + run.decodeMs, 0) / 1000);
-}
+const rateOf: Rate = (runs) => runs.reduce((sum, run) => sum + run.decodeTokens, 0) / (runs.reduce((sum, run) => sum + run.decodeMs, 0) / 1000);
+
+/**
+ * Decode rate over whole runs. A server reports progress once a request of up to 32 tokens is
+ * done, so the prompt cannot be told apart from decoding there; its slots keep the prompt cached
+ * between runs, and locally the prompt is a few percent of a run.
+ */
+const wallRateOf: Rate = (runs) => runs.reduce((sum, run) => sum + run.proposedTokens, 0) / (runs.reduce((sum, run) => sum + run.wallMs, 0) / 1000);
 
 function median<T>(items: readonly T[], key: (item: T) => number): T {
     return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]!;
@@ -131,7 +141,7 @@ interface PowerRound {
 }
 
 /** The power run on `target` in rounds, each against that round's decode rate on the same target. */
-async function powerRounds(target: LanguageModel, time: Time, quick: boolean, rounds = powerRunSize(quick).rounds): Promise<PowerRound[]> {
+async function powerRounds(target: LanguageModel, time: Time, quick: boolean, rounds = powerRunSize(quick).rounds, rate = rateOf): Promise<PowerRound[]> {
     const size = powerRunSize(quick);
     /** Standard runs on each side of a power run: about half of power's tokens (full: 2 x 4 x 64 of 1,070; quick: 2 x 4 x 24 of 314). */
     const decodeRunsEachSide = 2;
@@ -146,9 +156,9 @@ async function powerRounds(target: LanguageModel, time: Time, quick: boolean, ro
     for (let r = 0; r < rounds; r++) {
         const before = await decode();
         const power = await time(target, powerParams);
-        const rate = rateOf([...before, ...await decode()]);
-        const idealMs = power.proposedTokens / rate * 1000;
-        measured.push({decodeRate: rate, power, idealMs, overhead: power.wallMs / idealMs});
+        const decodeRate = rate([...before, ...await decode()]);
+        const idealMs = power.proposedTokens / decodeRate * 1000;
+        measured.push({decodeRate, power, idealMs, overhead: power.wallMs / idealMs});
     }
     return measured;
 }
@@ -233,18 +243,12 @@ async function benchSmc(model: LlamaLanguageModel, time: Time, quick: boolean, l
  * exact only with the whole vocabulary's probabilities per token: the remote runs here take the
  * top 32 as a real model's would need, and the bound that leaves is printed.
  */
-async function benchRemote(local: LlamaLanguageModel, modelPath: string, server: RemoteCommandOptions, time: Time, quick: boolean,
-    log: Log): Promise<Record<string, unknown>> {
-    const remote = await RemoteLanguageModel.connect(server.urls, {...server, tolerance: Infinity, signal: stopSignal});
+async function benchRemote(local: LlamaLanguageModel, remote: RemoteLanguageModel, time: Time, quick: boolean, log: Log): Promise<Record<string, unknown>> {
     const [info] = remote.servers;
-    const prompt = local.tokenize(PROMPT);
-    const remotePrompt = await remote.tokenize(PROMPT);
-    if (info!.vocabularySize !== local.shape.vocabularySize || remotePrompt.join(",") !== prompt.join(","))
-        throw new InvalidInputError(`${info!.url} holds ${info!.model}, not the benchmark's model: start it with llama-server -m ${modelPath} -np ${CHAINS}`);
     const rounds = quick ? 1 : 3;
-    const localRounds = await powerRounds(local, time, quick, rounds);
+    const localRounds = await powerRounds(local, time, quick, rounds, wallRateOf);
     const run = remote.forRun();
-    const remoteRounds = await powerRounds(run, time, quick, rounds);
+    const remoteRounds = await powerRounds(run, time, quick, rounds, wallRateOf);
     const bound = run.accounting.worstBound;
     const single = remote.forRun();
     const decodeTokens = powerRunSize(quick).decodeTokens;
@@ -255,7 +259,7 @@ async function benchRemote(local: LlamaLanguageModel, modelPath: string, server:
     const remoteTypical = median(remoteRounds, (round) => round.overhead);
     log(`  the power run locally and on ${info!.engine} at ${info!.url} (${info!.slots} slots, ${info!.model}), median of ${rounds} round${rounds === 1 ? "" : "s"}`);
     for (const [name, typical, all] of [["local ", localTypical, localRounds], ["remote", remoteTypical, remoteRounds]] as const) {
-        log(`    ${name}  ${typical.power.proposedTokens} tokens in ${(typical.power.wallMs / 1000).toFixed(1)} s; ${CHAINS}-chain decode ${typical.decodeRate.toFixed(1)} tokens/s; `
+        log(`    ${name}  ${typical.power.proposedTokens} tokens in ${(typical.power.wallMs / 1000).toFixed(1)} s; ${CHAINS}-chain decode ${typical.decodeRate.toFixed(1)} tokens/s (whole runs); `
             + `wall / ideal ${typical.overhead.toFixed(2)}x${roundsText(all.map((round) => round.overhead), 2)}`);
     }
     log(`    HTTP overhead, one chain: ${overheadMs.toFixed(2)} ms a token, ${perRequestMs.toFixed(2)} ms a request (wall less the server's own time; ${single.accounting.requests} requests of up to 32 tokens)`);
@@ -267,6 +271,19 @@ async function benchRemote(local: LlamaLanguageModel, modelPath: string, server:
             overheadVsIdeal: remoteTypical.overhead, requests: run.accounting.requests, logQErrorBound: bound},
         httpOverheadMsPerToken: overheadMs, httpOverheadMsPerRequest: perRequestMs
     };
+}
+
+/**
+ * The server of the remote part, which must hold the benchmark's model (the same vocabulary and
+ * tokens). The random weights' next-token distributions are nearly flat, so no tolerance is
+ * asked of log q's tail bound (see benchRemote).
+ */
+async function connectBenchServer(local: LlamaLanguageModel, modelPath: string, server: RemoteCommandOptions): Promise<RemoteLanguageModel> {
+    const remote = await RemoteLanguageModel.connect(server.urls, {...server, tolerance: Infinity, signal: stopSignal});
+    const [info] = remote.servers;
+    if (info!.vocabularySize !== local.shape.vocabularySize || (await remote.tokenize(PROMPT)).join(",") !== local.tokenize(PROMPT).join(","))
+        throw new InvalidInputError(`${info!.url} holds ${info!.model}, not the benchmark's model: start it with llama-server -m ${modelPath} -np ${CHAINS}`);
+    return remote;
 }
 
 /**
