@@ -155,7 +155,8 @@ describe("llama-server, as the remote engine uses it", function () {
             }
         });
 
-        it("builds chat prompts with the server's template", async () => {
+        it("builds chat prompts with the server's template; auto mode sees the model as the local engine does", async () => {
+            assert.equal(remote.instruct, localModel.instruct);
             const result = await solve(remote, "Tell me a story.", "chat", resolveParams({method: "standard", maxTokens: 8, seed: 1}));
             assert.ok(result.stats.promptTokens > (await remote.tokenize("Tell me a story.")).length);
         });
