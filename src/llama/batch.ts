@@ -1,8 +1,9 @@
 /**
- * A batch of llama.cpp sequences that share a prompt. Each sequence's KV cache is reused: a
- * continuation evaluates only the tokens past the longest prefix the sequence already holds, and
- * all requests advance one token per step so llama.cpp decodes them as one batch. Each drawn
- * token's log p and log q come from the logits of that one decode (see internals.ts).
+ * A batch of llama.cpp sequences that share a prompt, or one prompt per group of sequences. Each
+ * sequence's KV cache is reused: a continuation evaluates only the tokens past the longest prefix
+ * the sequence already holds, and all requests advance one token per step so llama.cpp decodes
+ * them as one batch. Each drawn token's log p and log q come from the logits of that one decode
+ * (see internals.ts).
  */
 import type {LlamaContext, LlamaContextSequence, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
 import {CorruptModelError} from "../protocol/errors.js";
@@ -60,8 +61,11 @@ export class LlamaSequenceBatch implements SequenceBatch {
     private driving = false;
     private promptShared = false;
 
-    /** Sequences come from one or more contexts (llama.cpp allows 256 sequences per context). */
-    constructor(model: LlamaModel, private readonly contexts: readonly LlamaContext[], private readonly prompt: readonly Token[],
+    /**
+     * Sequences come from one or more contexts (llama.cpp allows 256 sequences per context);
+     * `prompts[s]` is what the caller's sequence s starts with (one array shared by the sequences of a prompt).
+     */
+    constructor(model: LlamaModel, private readonly contexts: readonly LlamaContext[], private readonly prompts: readonly (readonly Token[])[],
         private readonly isEnd: (token: Token) => boolean) {
         const sequences = contexts.flatMap((context) => Array.from({length: context.totalSequences}, () => context.getSequence()));
         checkInternals(model, sequences[0]!);
@@ -146,17 +150,22 @@ export class LlamaSequenceBatch implements SequenceBatch {
     }
 
     /**
-     * Evaluates the prompt once per context and copies its cache to the other sequences,
-     * instead of once per sequence. The last prompt token is left out: it is fed to draw after it.
+     * Evaluates each prompt once per context and copies its cache to the other sequences that
+     * start with it, instead of once per sequence. The last prompt token is left out: it is fed
+     * to draw after it. Runs before any move, so slot s holds the caller's sequence s.
      */
     private async sharePrompt(): Promise<void> {
         this.promptShared = true;
-        const shared = this.prompt.slice(0, -1);
-        if (shared.length === 0) return;
-        let first: SequenceSlot | undefined;
+        const evaluated = new Map<LlamaContext, Map<readonly Token[], SequenceSlot>>();
         for (const slot of this.slots) {
-            if (first?.sequence.context !== slot.sequence.context) {
-                first = slot;
+            const prompt = this.prompts[slot.index]!;
+            const shared = prompt.slice(0, -1);
+            if (shared.length === 0) continue;
+            const inContext = evaluated.get(slot.sequence.context) ?? new Map<readonly Token[], SequenceSlot>();
+            evaluated.set(slot.sequence.context, inContext);
+            const first = inContext.get(prompt);
+            if (first === undefined) {
+                inContext.set(prompt, slot);
                 await slot.sequence.evaluateWithoutGeneratingNewTokens(shared as LlamaToken[]);
             } else {
                 await copyPrefix(slot.sequence, first.sequence, shared.length);
@@ -222,10 +231,10 @@ export class LlamaSequenceBatch implements SequenceBatch {
         }
     }
 
-    /** Trims the sequence to the longest prefix it shares with prompt + request.prefix. */
+    /** Trims the sequence to the longest prefix it shares with its prompt + request.prefix. */
     private async prepare(request: ContinueRequest, call: PendingCall, index: number): Promise<ActiveRequest> {
         const slot = this.slots[this.slotOf[request.sequence]!]!;
-        const target = [...this.prompt, ...request.prefix];
+        const target = [...this.prompts[request.sequence]!, ...request.prefix];
         // Logits are not kept, so the last target token is always fed again to draw after it.
         const keep = Math.min(commonPrefixLength(slot.held, target), target.length - 1);
         if (keep < slot.held.length) {

@@ -103,8 +103,12 @@ export class LlamaLanguageModel implements LanguageModel {
     }
 
     async openBatch(prompt: readonly Token[], size: number, maxTokens: number, options: OpenBatchOptions = {}): Promise<SequenceBatch> {
-        const needed = this.checkFits(prompt.length, maxTokens);
-        const perContext = sequencesPerContext(options.groupSize ?? 1);
+        const groupSize = options.groupSize ?? 1;
+        if (options.groupPrompts !== undefined && options.groupPrompts.length !== Math.ceil(size / groupSize))
+            throw new RangeError(`${Math.ceil(size / groupSize)} groups need as many prompts, got ${options.groupPrompts.length}`);
+        const prompts = Array.from({length: size}, (_, sequence) => options.groupPrompts?.[Math.floor(sequence / groupSize)] ?? prompt);
+        const needed = this.checkFits(Math.max(...prompts.map((tokens) => tokens.length)), maxTokens);
+        const perContext = sequencesPerContext(groupSize);
         const contexts: LlamaContext[] = [];
         try {
             for (let first = 0; first < size; first += perContext) {
@@ -118,7 +122,7 @@ export class LlamaLanguageModel implements LanguageModel {
                     failedCreationRemedy: false
                 }));
             }
-            return new LlamaSequenceBatch(this.model, contexts, prompt, (token) => this.isEnd(token));
+            return new LlamaSequenceBatch(this.model, contexts, prompts, (token) => this.isEnd(token));
         } catch (error) {
             // A later context failing (memory, cancel) must not leak the earlier ones.
             await Promise.all(contexts.map((context) => context.dispose()));
