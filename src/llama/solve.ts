@@ -7,7 +7,7 @@ import {chooseAnswer, groupAlternatives} from "../answers/group.js";
 import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
 import type {Token} from "../sampling/model.js";
-import {type Particle, sample, type Sample, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
+import {type Particle, type Sample, sampleEach, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
 import type {LlamaLanguageModel} from "./model.js";
 import {buildPrompt} from "./prompts.js";
 
@@ -23,28 +23,48 @@ export interface SolveOptions {
 
 export async function solve(model: LlamaLanguageModel, prompt: string, mode: PromptMode, params: SamplingParams,
     options: SolveOptions = {}): Promise<SolveResult> {
-    checkPrompt(prompt);
-    const promptTokens = await buildPrompt(model, prompt, mode);
+    const [result] = await solveEach(model, [{prompt, seed: params.seed}], mode, params, options);
+    return result!;
+}
+
+/** One prompt of a solveEach call and the seed of its samples. */
+export interface SolveJob {
+    readonly prompt: string;
+    readonly seed: number;
+}
+
+/**
+ * Solves several prompts with the same parameters, their samples decoded in the same batch (see
+ * sampleEach); each result is what solve gives for that prompt and seed, except that its wallMs
+ * is the whole call's and progress texts are read after the first prompt.
+ */
+export async function solveEach(model: LlamaLanguageModel, jobs: readonly SolveJob[], mode: PromptMode, params: Omit<SamplingParams, "seed">,
+    options: SolveOptions = {}): Promise<SolveResult[]> {
+    const prompts: Token[][] = [];
+    for (const job of jobs) prompts.push(await buildPrompt(model, checkPrompt(job.prompt), mode));
     const start = performance.now();
     const {onProgress} = options;
-    const result = await sample(model, promptTokens, params, {
+    const results = await sampleEach(model, prompts.map((prompt, i) => ({prompt, seed: jobs[i]!.seed})), params, {
         signal: options.signal,
         progressIntervalMs: options.progressIntervalMs,
-        onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, promptTokens, progress)))
+        onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, prompts[0]!, progress)))
     });
     const wallMs = performance.now() - start;
-    const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, mode));
-    const groups = groupAlternatives(samples, mode);
     const {method, ...rest} = params;
-    return {
-        method,
-        params: {...rest, mode},
-        samples,
-        answerIndex: chooseAnswer(groups),
-        groups,
-        smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, mode)),
-        stats: {...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length}
-    };
+    return results.map((result, i) => {
+        const promptTokens = prompts[i]!;
+        const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, mode));
+        const groups = groupAlternatives(samples, mode);
+        return {
+            method,
+            params: {...rest, seed: jobs[i]!.seed, mode},
+            samples,
+            answerIndex: chooseAnswer(groups),
+            groups,
+            smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, mode)),
+            stats: {...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length}
+        };
+    });
 }
 
 function toSolveProgress(model: LlamaLanguageModel, promptTokens: readonly Token[], progress: SamplingProgress): SolveProgress {
