@@ -3,14 +3,14 @@
  * 130 interrupted, 1 anything else.
  */
 import {readFile} from "node:fs/promises";
-import {parseArgs, type ParseArgsConfig} from "node:util";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
-import {METHODS, type NumericParamName, PARAMETERS, PROMPT_MODES, resolveParams, resolvePromptMode} from "../protocol/params.js";
+import {METHODS, PROMPT_MODES, resolveParams, resolvePromptMode} from "../protocol/params.js";
 import {writeMarkovModel, parseMarkovSpec} from "../testmodels/markov.js";
 import {SHAPES, type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
-import {parseChoice, parseNumber} from "./args.js";
+import {flagOf, parseChoice, parseCommandLine as parse, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues} from "./args.js";
 import {builtinModelPath, defaultCacheDir} from "./cache.js";
 import {runDemo} from "./demo.js";
+import {EVAL_USAGE, evalCommand} from "./eval.js";
 import {toJson, toReadable} from "./output.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {BENCH_PARTS, runBench} from "./bench.js";
@@ -36,6 +36,7 @@ const USAGE = `usage:
       --seed S              reproducible runs (default random, printed)
       --threads N           CPU threads (default: physical cores)
       --json                one JSON object on stdout
+${EVAL_USAGE}
   power-sampling demo [--samples K] [--seed S]
   power-sampling make-test-model markov SPEC.json OUT.gguf
   power-sampling serve --stdio [--threads N]   the backend language server (JSON-RPC on stdio)
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
     const [command, ...rest] = argv;
     switch (command) {
         case "solve": return solveCommand(rest);
+        case "eval": return evalCommand(rest);
         case "demo": return demoCommand(rest);
         case "make-test-model": return makeTestModelCommand(rest);
         case "bench": return benchCommand(rest);
@@ -63,25 +65,13 @@ async function main(argv: string[]): Promise<void> {
     }
 }
 
-/** Each sampling parameter's flag; the rest are the field's name in kebab case. */
-const FLAGS: Partial<Record<NumericParamName, string>> = {alphaRampTokens: "alpha-ramp"};
-
-function flagOf(field: string): string {
-    return FLAGS[field as NumericParamName] ?? field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
 async function solveCommand(argv: string[]): Promise<void> {
-    const numeric = Object.fromEntries(Object.keys(PARAMETERS).map((field) => [flagOf(field), {type: "string"} as const]));
     const {values, positionals} = parse(argv, {
-        ...numeric, model: {type: "string"}, method: {type: "string"}, mode: {type: "string"}, threads: {type: "string"},
+        ...samplingFlagOptions(), model: {type: "string"}, method: {type: "string"}, mode: {type: "string"}, threads: {type: "string"},
         json: {type: "boolean"}, "cache-dir": {type: "string"}
     });
     if (positionals.length !== 1) throw new InvalidInputError(`solve takes one PROMPT argument, got ${positionals.length}`);
-    const given = values as Record<string, string | undefined>;
-    const params = resolveParams({
-        method: values.method,
-        ...Object.fromEntries(Object.keys(PARAMETERS).map((field) => [field, parseNumber(flagOf(field), given[flagOf(field)])]))
-    }, (field) => `--${flagOf(field)}`);
+    const params = resolveParams({method: values.method, ...samplingFlagValues(values)}, (field) => `--${flagOf(field)}`);
     const mode = resolvePromptMode(values.mode, "--mode");
     const threads = parseThreads(values.threads);
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
@@ -162,28 +152,6 @@ async function benchCommand(argv: string[]): Promise<void> {
         threads: parseThreads(values.threads),
         parts: values.only?.map((part) => parseChoice("only", part, BENCH_PARTS)!)
     });
-}
-
-function parseThreads(value: string | undefined): number | undefined {
-    const threads = parseNumber("threads", value);
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
-        throw new InvalidInputError(`--threads must be an integer >= 1, got ${threads}`);
-    return threads;
-}
-
-function parse<T extends ParseArgsConfig["options"] & {}>(args: string[], options: T) {
-    // "--seed -1" would read as two flags; join a negative number to the option that takes it.
-    const joined: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-        const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : undefined;
-        if (name && options[name]?.type === "string" && /^-\d/.test(args[i + 1] ?? "")) joined.push(`${args[i]}=${args[++i]}`);
-        else joined.push(args[i]!);
-    }
-    try {
-        return parseArgs({args: joined, options, allowPositionals: true, strict: true});
-    } catch (error) {
-        throw new InvalidInputError((error as Error).message.split("\n")[0]!);
-    }
 }
 
 /** A file that cannot be written is the user's to fix: say which and why. */
