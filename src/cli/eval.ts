@@ -6,7 +6,7 @@
 import path from "node:path";
 import {METHODS, type Method, resolveParams, resolvePromptMode} from "../protocol/params.js";
 import {InvalidInputError} from "../sampling/errors.js";
-import {datasetsFolder, resolveDatasetFile} from "../eval/dataset-source.js";
+import {datasetsFolder, openDataset} from "../eval/dataset-source.js";
 import {llamaEngine} from "../eval/engine.js";
 import {type EvalOutcome, runEvaluation} from "../eval/harness.js";
 import {formatCount, formatDuration, formatPercent} from "../eval/format.js";
@@ -42,7 +42,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
         "cache-dir": {type: "string"}
     });
     if (positionals.length > 0) throw new InvalidInputError(`eval takes no arguments, got "${positionals[0]}"`);
-    const dataset = required(values.dataset, "--dataset", "math500, gsm8k, humaneval or a file's path");
+    const datasetName = required(values.dataset, "--dataset", "math500, gsm8k, humaneval or a file's path");
     const modelPath = required(values.model, "--model", "the path of a GGUF file");
     const outDir = required(values.out, "--out", "a folder for results.jsonl, summary.json and report.html");
     const methods = parseMethods(values.methods);
@@ -53,13 +53,13 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const limit = positiveInteger("limit", values.limit);
     const parallel = positiveInteger("parallel", values.parallel, MAX_PARALLEL) ?? DEFAULT_PARALLEL;
     const threads = parseThreads(values.threads);
-    const datasetFile = await resolveDatasetFile(dataset, datasetsFolder(values["cache-dir"] ?? defaultCacheDir()));
+    const dataset = await openDataset(datasetName, datasetsFolder(values["cache-dir"] ?? defaultCacheDir()));
 
     const outcome = await withModel(modelPath, {threads}, async (model, _loadMs, signal) => {
         const bar = new ProgressBar();
         try {
             return await runEvaluation(llamaEngine(model, path.resolve(modelPath)), {
-                dataset, datasetFile, methods, params, seed: given.seed, mode, limit, parallel, outDir: path.resolve(outDir), openSandbox, signal,
+                dataset, methods, params, seed: given.seed, mode, limit, parallel, outDir: path.resolve(outDir), openSandbox, signal,
                 progressIntervalMs: REDRAW_EVERY_MS,
                 onProgress: (progress) => bar.update(progress.call, progress)
             });

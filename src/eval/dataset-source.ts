@@ -3,9 +3,11 @@
  * datasets folder of the cache, which the user fills once (there is no download at run time);
  * anything else is a file's path, read as is.
  */
-import {access} from "node:fs/promises";
+import {createHash} from "node:crypto";
+import {access, readFile} from "node:fs/promises";
 import path from "node:path";
 import {InvalidInputError} from "../sampling/errors.js";
+import {type Dataset, loadDataset} from "./datasets.js";
 
 /** The published files, under the names the cache folder holds them by. */
 export const NAMED_DATASETS = {
@@ -34,6 +36,22 @@ export async function resolveDatasetFile(dataset: string, folder: string): Promi
     if (await exists(target)) return target;
     throw new InvalidInputError(`dataset ${dataset} is not in ${folder}: get it once with `
         + `"curl -L --create-dirs -o ${target} ${url}", or give a copy's path with --dataset FILE`);
+}
+
+/** A dataset as an evaluation uses it: its problems, what the user called it, and its file's identity. */
+export interface EvalDataset extends Dataset {
+    /** As given: a name (math500, gsm8k, humaneval) or a file. */
+    readonly name: string;
+    readonly file: string;
+    /** SHA-256 of the file: a resumed run must have the same problems. */
+    readonly sha256: string;
+}
+
+/** Resolves `dataset` (resolveDatasetFile) and reads it. */
+export async function openDataset(dataset: string, folder: string): Promise<EvalDataset> {
+    const file = path.resolve(await resolveDatasetFile(dataset, folder));
+    const loaded = await loadDataset(file);
+    return {...loaded, name: dataset, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex")};
 }
 
 function exists(file: string): Promise<boolean> {

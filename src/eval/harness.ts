@@ -4,13 +4,13 @@
  * of the same settings resumes it: what is done is kept, the rest is drawn with the seeds the
  * uninterrupted run would have used.
  */
-import {createHash} from "node:crypto";
-import {mkdir, readFile} from "node:fs/promises";
+import {mkdir} from "node:fs/promises";
 import path from "node:path";
 import {type Method, type PromptMode, randomSeed, type SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {InvalidInputError} from "../sampling/errors.js";
-import {type EvalProblem, loadDataset} from "./datasets.js";
+import type {EvalDataset} from "./dataset-source.js";
+import type {EvalProblem} from "./datasets.js";
 import type {EvalEngine} from "./engine.js";
 import {writeAtomically} from "./files.js";
 import {type Grade, gradeCompletion} from "./grade.js";
@@ -23,9 +23,7 @@ import {unitSeed} from "./seeds.js";
 import {type EvalSummary, summarise, SUMMARY_FILE} from "./summary.js";
 
 export interface EvalOptions {
-    /** As the user gave it: a dataset name or a file (shown in the summary). */
-    readonly dataset: string;
-    readonly datasetFile: string;
+    readonly dataset: EvalDataset;
     readonly methods: readonly Method[];
     /** Shared by every method (method and seed are not read); samples is K, samples per problem and method. */
     readonly params: Omit<SamplingParams, "method" | "seed">;
@@ -64,7 +62,7 @@ export interface EvalOutcome {
 }
 
 export async function runEvaluation(engine: EvalEngine, options: EvalOptions): Promise<EvalOutcome> {
-    const dataset = await loadDataset(options.datasetFile);
+    const {dataset} = options;
     const problems = dataset.problems.slice(0, options.limit);
     if (options.mode === "chat" && !engine.hasChatTemplate) throw new InvalidInputError("the model has no chat template: use --mode raw");
     const methodParams = (method: Method) => ({...options.params, method});
@@ -74,7 +72,7 @@ export async function runEvaluation(engine: EvalEngine, options: EvalOptions): P
     const stored = await readRunConfig(options.outDir);
     const {samples} = options.params;
     const config: RunConfig = {
-        dataset: options.dataset, datasetFile: options.datasetFile, datasetSha256: await sha256(options.datasetFile), format: dataset.format,
+        dataset: dataset.name, datasetFile: dataset.file, datasetSha256: dataset.sha256, format: dataset.format,
         model: engine.model, mode: options.mode, samples, seed: options.seed ?? stored?.seed ?? randomSeed(), params: runParams(options.params)
     };
     if (stored) checkResumable(stored, config, options.outDir);
@@ -201,8 +199,4 @@ async function makeOutDir(outDir: string): Promise<void> {
         const code = (error as NodeJS.ErrnoException).code;
         throw new InvalidInputError(`cannot use --out ${outDir}: ${code === "EEXIST" || code === "ENOTDIR" ? "it, or a folder on its path, is a file" : (error as Error).message}`);
     }
-}
-
-async function sha256(file: string): Promise<string> {
-    return createHash("sha256").update(await readFile(file)).digest("hex");
 }

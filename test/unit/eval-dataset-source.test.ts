@@ -3,7 +3,8 @@ import {strict as assert} from "node:assert";
 import {mkdir, mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import path from "node:path";
-import {NAMED_DATASETS, resolveDatasetFile} from "../../src/eval/dataset-source.js";
+import {createHash} from "node:crypto";
+import {NAMED_DATASETS, openDataset, resolveDatasetFile} from "../../src/eval/dataset-source.js";
 import {InvalidInputError} from "../../src/sampling/errors.js";
 
 describe("evaluation dataset names", () => {
@@ -33,5 +34,17 @@ describe("evaluation dataset names", () => {
     it("a word that is neither a name nor a file is refused with the names", async () => {
         await assert.rejects(resolveDatasetFile("math5000", folder), /unknown dataset "math5000": use math500, gsm8k, humaneval or a file's path/);
         await assert.rejects(resolveDatasetFile("", folder), /--dataset is empty/);
+    });
+
+    it("opens a dataset with its name as given, its file and the file's SHA-256", async () => {
+        const text = `${JSON.stringify({id: "q", prompt: "What is 1 + 1?", answer: "2"})}\n`;
+        await writeFile(path.join(folder, "datasets", "HumanEval.jsonl.gz"), text);
+        const dataset = await openDataset("humaneval", path.join(folder, "datasets"));
+        assert.equal(dataset.name, "humaneval");
+        assert.equal(dataset.file, path.join(folder, "datasets", "HumanEval.jsonl.gz"));
+        assert.equal(dataset.sha256, createHash("sha256").update(text).digest("hex"));
+        assert.equal(dataset.format, "jsonl", "the format comes from the content");
+        assert.equal(dataset.problems[0]!.id, "q");
+        await rm(path.join(folder, "datasets", "HumanEval.jsonl.gz"));
     });
 });

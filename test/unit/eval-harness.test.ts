@@ -14,6 +14,7 @@ import {CancelledError, InvalidInputError} from "../../src/sampling/errors.js";
 import {Random} from "../../src/sampling/random.js";
 import type {SolveJob} from "../../src/llama/solve.js";
 import type {EngineSolveOptions, EvalEngine, NamedPrompt} from "../../src/eval/engine.js";
+import {openDataset} from "../../src/eval/dataset-source.js";
 import {type EvalOptions, type EvalProgress, runEvaluation} from "../../src/eval/harness.js";
 import {loadResults} from "../../src/eval/records.js";
 import {unitSeed} from "../../src/eval/seeds.js";
@@ -68,9 +69,9 @@ describe("evaluation harness", () => {
     });
     afterEach(() => rm(folder, {recursive: true, force: true}));
 
-    const options = (overrides: Partial<EvalOptions> = {}): EvalOptions => {
+    const options = async (overrides: Partial<EvalOptions> = {}): Promise<EvalOptions> => {
         const {method: _, seed: __, ...params} = resolveParams({samples: 3, particles: 2});
-        return {dataset: "problems", datasetFile, methods: ["standard", "power", "smc"], params, seed: 42, mode: "raw", parallel: 6,
+        return {dataset: await openDataset(datasetFile, folder), methods: ["standard", "power", "smc"], params, seed: 42, mode: "raw", parallel: 6,
             outDir: path.join(folder, "out"), ...overrides};
     };
     /** The result lines without their timing, in a canonical order. */
@@ -79,7 +80,7 @@ describe("evaluation harness", () => {
 
     it("writes K lines per problem and method, drawn with seeds derived from the run's seed", async () => {
         const engine = new ScriptedEngine();
-        const {summary, drawn, resumed} = await runEvaluation(engine, options());
+        const {summary, drawn, resumed} = await runEvaluation(engine, await options());
         assert.equal(drawn, 21);
         assert.equal(resumed, 0);
         const records = await loadResults(path.join(folder, "out", "results.jsonl"), 3);
@@ -104,7 +105,7 @@ describe("evaluation harness", () => {
 
     it("fills calls up to --parallel sequences, methods in turn over chunks of problems", async () => {
         const engine = new ScriptedEngine();
-        await runEvaluation(engine, options());
+        await runEvaluation(engine, await options());
         // 3 samples: 2 problems per call (6 sequences); smc's 2 particles: 1 problem per call.
         assert.deepEqual(engine.calls.slice(0, 4).map((call) => [call.method, call.prompts]), [
             ["standard", ["Problem 0", "Problem 1"]], ["power", ["Problem 0", "Problem 1"]], ["smc", ["Problem 0"]], ["smc", ["Problem 1"]]
@@ -113,13 +114,13 @@ describe("evaluation harness", () => {
     });
 
     it("a killed run resumes to exactly the uninterrupted run's lines, drawing only what was missing", async () => {
-        await runEvaluation(new ScriptedEngine(), options({outDir: path.join(folder, "whole")}));
+        await runEvaluation(new ScriptedEngine(), await options({outDir: path.join(folder, "whole")}));
         const killed = new ScriptedEngine(false, 5);
-        await assert.rejects(runEvaluation(killed, options()), CancelledError);
+        await assert.rejects(runEvaluation(killed, await options()), CancelledError);
         const partial = await loadResults(path.join(folder, "out", "results.jsonl"), 3);
         assert.equal(new Set(partial.map((r) => `${r.problem} ${r.method}`)).size, 2 + 2 + 1 + 1 + 2, "five calls' problems");
         const resumed = new ScriptedEngine();
-        const outcome = await runEvaluation(resumed, options({seed: undefined}));
+        const outcome = await runEvaluation(resumed, await options({seed: undefined}));
         assert.equal(outcome.resumed, 8);
         assert.equal(outcome.summary.seed, 42, "the seed comes from the folder's run");
         assert.equal(resumed.calls.reduce((sum, call) => sum + call.prompts.length, 0), 21 - 8);
@@ -127,35 +128,35 @@ describe("evaluation harness", () => {
     });
 
     it("drops a line cut by a kill and an unfinished problem, and draws them again", async () => {
-        await runEvaluation(new ScriptedEngine(), options({outDir: path.join(folder, "whole")}));
+        await runEvaluation(new ScriptedEngine(), await options({outDir: path.join(folder, "whole")}));
         const file = path.join(folder, "out", "results.jsonl");
-        await runEvaluation(new ScriptedEngine(), options());
+        await runEvaluation(new ScriptedEngine(), await options());
         const text = await readFile(file, "utf8");
         const all = text.trimEnd().split("\n");
         // The last unit loses a line and the one before is cut in the middle.
         await writeFile(file, `${all.slice(0, -2).join("\n")}\n${all.at(-2)!.slice(0, 30)}`);
         const engine = new ScriptedEngine();
-        const outcome = await runEvaluation(engine, options());
+        const outcome = await runEvaluation(engine, await options());
         assert.equal(outcome.drawn, 1);
         assert.deepEqual(await lines(path.join(folder, "out")), await lines(path.join(folder, "whole")));
         assert.ok((await readFile(file, "utf8")).endsWith("\n"));
     });
 
     it("refuses to resume with settings that draw otherwise, and says which", async () => {
-        await runEvaluation(new ScriptedEngine(), options({limit: 2}));
+        await runEvaluation(new ScriptedEngine(), await options({limit: 2}));
         const {method: _, seed: __, ...other} = resolveParams({samples: 3, particles: 2, alpha: 2});
-        await assert.rejects(runEvaluation(new ScriptedEngine(), options({params: other})),
+        await assert.rejects(runEvaluation(new ScriptedEngine(), await options({params: other})),
             (error: Error) => error instanceof InvalidInputError && /the sampling options alpha 4, not alpha 2/.test(error.message));
-        await assert.rejects(runEvaluation(new ScriptedEngine(), options({seed: 7})),
+        await assert.rejects(runEvaluation(new ScriptedEngine(), await options({seed: 7})),
             (error: Error) => error instanceof InvalidInputError && /--seed 42, not 7/.test(error.message));
         await writeFile(datasetFile, PROBLEMS.slice(1).map((p) => JSON.stringify(p)).join("\n"));
-        await assert.rejects(runEvaluation(new ScriptedEngine(), options()), /the dataset file's content/);
+        await assert.rejects(runEvaluation(new ScriptedEngine(), await options()), /the dataset file's content/);
     });
 
     it("more problems or methods on a finished run draw only what is new", async () => {
-        await runEvaluation(new ScriptedEngine(), options({limit: 2, methods: ["standard"]}));
+        await runEvaluation(new ScriptedEngine(), await options({limit: 2, methods: ["standard"]}));
         const engine = new ScriptedEngine();
-        const outcome = await runEvaluation(engine, options({limit: 3, methods: ["standard", "power"]}));
+        const outcome = await runEvaluation(engine, await options({limit: 3, methods: ["standard", "power"]}));
         assert.equal(outcome.resumed, 2);
         assert.deepEqual(engine.calls.map((call) => [call.method, call.prompts]),
             [["power", ["Problem 0", "Problem 1"]], ["standard", ["Problem 2"]], ["power", ["Problem 2"]]]);
@@ -165,20 +166,20 @@ describe("evaluation harness", () => {
 
     it("checks every prompt before it writes anything", async () => {
         await writeFile(datasetFile, [...PROBLEMS, {id: "long", prompt: "TOO LONG", answer: "1"}].map((p) => JSON.stringify(p)).join("\n"));
-        await assert.rejects(runEvaluation(new ScriptedEngine(), options()), /problem long: the prompt is too long/);
+        await assert.rejects(runEvaluation(new ScriptedEngine(), await options()), /problem long: the prompt is too long/);
         await assert.rejects(readFile(path.join(folder, "out", "run.json")), {code: "ENOENT"});
     });
 
     it("uses the chat template only when the model has one", async () => {
-        await assert.rejects(runEvaluation(new ScriptedEngine(false), options({mode: "chat"})), /no chat template/);
+        await assert.rejects(runEvaluation(new ScriptedEngine(false), await options({mode: "chat"})), /no chat template/);
         const engine = new ScriptedEngine(true);
-        await runEvaluation(engine, options({mode: "chat", limit: 1}));
+        await runEvaluation(engine, await options({mode: "chat", limit: 1}));
         assert.ok(engine.calls.every((call) => call.mode === "chat"));
     });
 
     it("reports progress that ends at 1, labelled with the method and problems", async () => {
         const reports: EvalProgress[] = [];
-        await runEvaluation(new ScriptedEngine(), options({onProgress: (progress) => reports.push(progress)}));
+        await runEvaluation(new ScriptedEngine(), await options({onProgress: (progress) => reports.push(progress)}));
         assert.equal(reports[0]!.label, "standard · problem 1-2 of 7");
         assert.ok(reports.some((report) => report.call !== null && report.call.fraction === 0.5));
         assert.ok(reports.every((report) => report.fraction >= 0 && report.fraction <= 1));
