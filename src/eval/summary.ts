@@ -1,5 +1,8 @@
-/** summary.json: the figures of an evaluation per method, from its result lines. Pure. */
+/** summary.json: the figures of an evaluation per method, from its result lines. */
+import {readFile} from "node:fs/promises";
+import path from "node:path";
 import type {Method, PromptMode} from "../protocol/params.js";
+import {InvalidInputError} from "../sampling/errors.js";
 import type {DatasetFormat, EvalProblem} from "./datasets.js";
 import {type SampleRecord, unitKey} from "./records.js";
 import type {RunConfig, RunParams} from "./run-config.js";
@@ -49,7 +52,7 @@ export interface EvalSummary {
     readonly methods: Readonly<Partial<Record<Method, MethodSummary>>>;
 }
 
-/** The figures of `methods` over `problems`, each (problem, method) complete in `records`. */
+/** The figures of `methods` over `problems`, each (problem, method) complete in `records`; pure. */
 export function summarise(config: RunConfig, problems: readonly EvalProblem[], methods: readonly Method[], records: readonly SampleRecord[]): EvalSummary {
     const byUnit = new Map<string, SampleRecord[]>();
     for (const record of records) {
@@ -105,4 +108,30 @@ function methodSummary(method: Method, perProblem: readonly (readonly SampleReco
 
 function sum(values: readonly number[]): number {
     return values.reduce((total, value) => total + value, 0);
+}
+
+/**
+ * The summary of an output folder, for what shows its report again (renderReport), such as the
+ * VS Code command that opens it.
+ */
+export async function readSummary(outDir: string): Promise<EvalSummary> {
+    const file = path.join(outDir, SUMMARY_FILE);
+    let text: string;
+    try {
+        text = await readFile(file, "utf8");
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT")
+            throw new InvalidInputError(`no evaluation in ${outDir}: ${SUMMARY_FILE} is written when power-sampling eval --out ${outDir} completes`);
+        throw new InvalidInputError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    let summary: EvalSummary;
+    try {
+        summary = JSON.parse(text) as EvalSummary;
+    } catch (error) {
+        throw new InvalidInputError(`${file} is not JSON (${(error as Error).message})`);
+    }
+    const valid = typeof summary === "object" && summary !== null && typeof summary.samples === "number" && typeof summary.methods === "object"
+        && summary.methods !== null && Object.values(summary.methods).every((figures) => typeof figures?.accuracy === "number" && typeof figures.passAtK === "object");
+    if (!valid) throw new InvalidInputError(`${file} is not an evaluation summary`);
+    return summary;
 }

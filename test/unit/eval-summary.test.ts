@@ -1,9 +1,13 @@
 /** summary.json's figures from result lines, checked against hand counts. */
 import {strict as assert} from "node:assert";
+import {mkdtemp, rm, writeFile} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import path from "node:path";
 import type {EvalProblem} from "../../src/eval/datasets.js";
 import type {SampleRecord} from "../../src/eval/records.js";
 import type {RunConfig} from "../../src/eval/run-config.js";
-import {summarise} from "../../src/eval/summary.js";
+import {readSummary, summarise} from "../../src/eval/summary.js";
+import {InvalidInputError} from "../../src/sampling/errors.js";
 import type {Method} from "../../src/protocol/params.js";
 
 const CONFIG: RunConfig = {
@@ -72,5 +76,19 @@ describe("evaluation summary", () => {
 
     it("refuses a problem whose samples are not all there", () => {
         assert.throws(() => summarise(CONFIG, PROBLEMS, ["standard"], records.slice(1)), /1 of 2 samples of a/);
+    });
+
+    it("reads a folder's summary back for its report, and says what is wrong with a folder without one", async () => {
+        const folder = await mkdtemp(path.join(tmpdir(), "eval-summary-"));
+        try {
+            await assert.rejects(readSummary(folder), (error: Error) => error instanceof InvalidInputError
+                && error.message === `no evaluation in ${folder}: summary.json is written when power-sampling eval --out ${folder} completes`);
+            await writeFile(path.join(folder, "summary.json"), JSON.stringify(summary));
+            assert.deepEqual(await readSummary(folder), JSON.parse(JSON.stringify(summary)));
+            await writeFile(path.join(folder, "summary.json"), JSON.stringify({methods: {power: {accuracy: "high"}}}));
+            await assert.rejects(readSummary(folder), /summary\.json is not an evaluation summary/);
+        } finally {
+            await rm(folder, {recursive: true, force: true});
+        }
     });
 });
