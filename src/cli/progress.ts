@@ -52,7 +52,9 @@ export class ProgressBar {
             const left = remainingMs(elapsed, overall.fraction);
             parts.push(left === null ? "ETA …" : `ETA ${formatDuration(left)}`);
         }
-        this.stream.write(`\r[${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${parts.join(" · ")}\x1b[K`);
+        // One line: longer than the terminal, it would wrap and each redraw would add a line.
+        const line = `[${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${parts.join(" · ")}`.slice(0, Math.max(WIDTH + 3, (this.stream.columns ?? 120) - 1));
+        this.stream.write(`\r${line}\x1b[K`);
     }
 
     finish(): void {
