@@ -60,6 +60,8 @@ export class LlamaSequenceBatch implements SequenceBatch {
     private drawing: ActiveRequest[] = [];
     private driving = false;
     private promptShared = false;
+    /** Tokens fed to llama.cpp so far: prompts, drawn tokens and any evaluated again. */
+    evaluatedTokens = 0;
 
     /**
      * Sequences come from one or more contexts (llama.cpp allows 256 sequences per context);
@@ -110,7 +112,10 @@ export class LlamaSequenceBatch implements SequenceBatch {
                 // Callers resolved by the last step post their next requests in microtasks;
                 // one macrotask later they have all arrived, so the batch stays full.
                 await new Promise((resolve) => setImmediate(resolve));
-                await this.runCopies();
+                // Callers that waited for copies (SMC runs that resampled) post theirs one macrotask
+                // later: without them the step would leave gaps, and closing those (packSlots) hands
+                // their slots to others, so they would evaluate prompt and text again.
+                if (await this.runCopies()) await new Promise((resolve) => setImmediate(resolve));
                 await this.admitArrivals();
                 if (this.drawing.length === 0) break;
                 await this.step();
@@ -129,9 +134,11 @@ export class LlamaSequenceBatch implements SequenceBatch {
 
     /**
      * Within a context a copy is a cache copy (well under a millisecond); across contexts the
-     * target forgets what it held and re-evaluates the prefix when next continued.
+     * target forgets what it held and re-evaluates the prefix when next continued. Says whether
+     * there were any.
      */
-    private async runCopies(): Promise<void> {
+    private async runCopies(): Promise<boolean> {
+        const any = this.copies.length > 0;
         // Left in this.copies until done, so that a failure rejects the rest (see drive).
         while (this.copies.length > 0) {
             const {from, to, resolve} = this.copies[0]!;
@@ -147,6 +154,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
             this.copies.shift();
             resolve();
         }
+        return any;
     }
 
     /**
@@ -166,6 +174,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
             const first = inContext.get(prompt);
             if (first === undefined) {
                 inContext.set(prompt, slot);
+                this.evaluatedTokens += shared.length;
                 await slot.sequence.evaluateWithoutGeneratingNewTokens(shared as LlamaToken[]);
             } else {
                 await copyPrefix(slot.sequence, first.sequence, shared.length);
@@ -250,6 +259,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
         const {temperature} = item.call.options;
         const {slot, result} = item;
         const seed = item.request.random.uint32();
+        this.evaluatedTokens += item.feed.length;
         const draw = await evaluateThenSample(slot.sequence, item.feed,
             (context, batchLogitIndex) => this.samplers.draw(context, batchLogitIndex, temperature, seed));
         // NaN weights give NaN logits; a sampler that goes on would return NaN weights and log p.

@@ -5,7 +5,9 @@
  * on what else shares the batch.
  */
 import {strict as assert} from "node:assert";
+import type {LlamaSequenceBatch} from "../../src/llama/batch.js";
 import type {LlamaLanguageModel} from "../../src/llama/model.js";
+import type {LanguageModel} from "../../src/sampling/model.js";
 import {resolveParams} from "../../src/protocol/params.js";
 import {Random} from "../../src/sampling/random.js";
 import {sample, sampleEach} from "../../src/sampling/run.js";
@@ -57,6 +59,28 @@ describe("several prompts in one llama.cpp batch", function () {
             }
         });
     }
+
+    it("SMC runs of different problems resample at different moments and still evaluate nothing twice", async () => {
+        const opened: LlamaSequenceBatch[] = [];
+        const recording: LanguageModel = {
+            isEnd: (token) => stories.isEnd(token),
+            batchCapacity: (...args) => stories.batchCapacity(...args),
+            openBatch: async (...args) => {
+                const batch = await stories.openBatch(...args) as LlamaSequenceBatch;
+                opened.push(batch);
+                return batch;
+            }
+        };
+        const prompts = ["Once upon a time, there was a little girl named Lily who loved to play in the park with her friends.",
+            "One day, a big dog came to the town. The dog was very hungry and sad, and nobody wanted to give him food."].map((text) => stories.tokenize(text));
+        const results = await sampleEach(recording, prompts.map((prompt, i) => ({prompt, seed: 40 + i})),
+            resolveParams({method: "smc", samples: 2, particles: 8, maxTokens: 64, resampleInterval: 4}));
+        assert.ok(results.every((result) => result.stats.resamplings > 2), "both problems resample, at moments of their own");
+        const drawn = results.reduce((sum, result) => sum + result.stats.proposedTokens, 0);
+        // Each prompt once but its last token; then a call that draws k tokens feeds k: the token it
+        // continues from, and each it draws but the last. Nothing more when no sequence loses its cache.
+        assert.equal(opened[0]!.evaluatedTokens, prompts.reduce((sum, prompt) => sum + prompt.length - 1, 0) + drawn);
+    });
 
     it("on a Markov chain, each problem's samples follow the row of its prompt's last token", async () => {
         const chain = await fixture.markovModel("two-starts", {
