@@ -13,7 +13,8 @@ import type {PromptMode, SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {CancelledError} from "../sampling/errors.js";
 import type {EngineError, FromEngine, LoadedModel, ToEngine} from "./engine-messages.js";
-import {isRemoteReference, resolveModelSource} from "./model-source.js";
+import {isRemoteReference} from "../protocol/model-reference.js";
+import {resolveModelSource, setAsideCachedModel} from "./model-source.js";
 
 export interface EngineHostOptions {
     /** The command line script whose `engine` command runs an engine. */
@@ -30,6 +31,8 @@ export interface EngineHostOptions {
 
 export interface SolveJobOptions {
     readonly signal: AbortSignal;
+    /** The prompt's document language, for the "auto" mode. */
+    readonly languageId?: string;
     readonly onProgress: (progress: SolveProgress) => void;
     readonly progressIntervalMs: number;
     readonly queuedMs: number;
@@ -150,6 +153,8 @@ export class EngineHost {
         } catch (error) {
             // A cancelled load may still be running in native code: that engine cannot be trusted.
             if (error instanceof CancelledError) await this.stopEngine();
+            // A downloaded file llama.cpp cannot load is set aside, so the next request fetches it again.
+            else if (error instanceof InvalidInputError && isRemoteReference(reference)) await setAsideCachedModel(reference, this.options.cacheDir);
             throw error;
         }
     }
@@ -175,7 +180,8 @@ export class EngineHost {
             };
             if (signal.aborted) cancel();
             else signal.addEventListener("abort", cancel, {once: true});
-            engine.send({type: "solve", id, prompt, mode, params, progressIntervalMs: options.progressIntervalMs, queuedMs: options.queuedMs, loadMs: options.loadMs});
+            engine.send({type: "solve", id, prompt, mode, params, languageId: options.languageId, progressIntervalMs: options.progressIntervalMs,
+                queuedMs: options.queuedMs, loadMs: options.loadMs});
         });
     }
 
@@ -221,7 +227,7 @@ export class EngineHost {
                 const detail = engine.lastLine();
                 settle(() => reject(new CorruptModelError(`model is corrupt or not supported: llama.cpp stopped (${how}) while loading ${path}${detail ? `: ${detail}` : ""}`)));
             });
-            engine.send({type: "load", path, options: {threads: this.options.threads, contextSize: this.options.contextSize, gpu: this.options.gpu}});
+            engine.send({type: "load", path, options: {threads: this.options.threads, contextSize: this.options.contextSize, gpu: this.options.gpu, cacheDir: this.options.cacheDir}});
         });
     }
 

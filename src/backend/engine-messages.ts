@@ -10,11 +10,13 @@ export interface LoadOptions {
     readonly threads?: number;
     readonly contextSize?: number;
     readonly gpu?: GpuChoice;
+    /** The model cache, where GPU support installed on demand lives too. */
+    readonly cacheDir: string;
 }
 
 export type ToEngine =
     | {readonly type: "load"; readonly path: string; readonly options: LoadOptions}
-    | {readonly type: "solve"; readonly id: number; readonly prompt: string; readonly mode: PromptMode; readonly params: SamplingParams;
+    | {readonly type: "solve"; readonly id: number; readonly prompt: string; readonly mode: PromptMode; readonly languageId?: string; readonly params: SamplingParams;
         readonly progressIntervalMs: number; readonly queuedMs: number; readonly loadMs: number}
     | {readonly type: "cancel"; readonly id: number};
 
@@ -27,6 +29,7 @@ export interface EngineError {
 export interface LoadedModel {
     readonly contextSize: number;
     readonly compute: ComputeInfo;
+    readonly sizeBytes: number;
 }
 
 export type FromEngine =

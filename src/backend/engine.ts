@@ -7,7 +7,7 @@ import type {Llama} from "node-llama-cpp";
 import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
 import {LlamaLanguageModel} from "../llama/model.js";
-import {openLlama} from "../llama/runtime.js";
+import {describeCompute, openLlama} from "../llama/runtime.js";
 import {solve} from "../llama/solve.js";
 import type {EngineError, FromEngine, ToEngine} from "./engine-messages.js";
 
@@ -19,7 +19,7 @@ export function runEngine(): void {
 
     const load = async (message: Extract<ToEngine, {type: "load"}>) => {
         try {
-            llama ??= await openLlama({gpu: message.options.gpu});
+            llama ??= await openLlama({gpu: message.options.gpu, cacheDir: message.options.cacheDir});
             const previous = model;
             model = undefined;
             await previous?.dispose();
@@ -28,9 +28,8 @@ export function runEngine(): void {
                 contextSize: message.options.contextSize,
                 onLoadProgress: (progress) => send({type: "loadProgress", progress})
             });
-            send({type: "loaded", model: {contextSize: model.contextSize, compute: {
-                gpu: llama.gpu || "cpu", devices: [], offloadedLayers: null, totalLayers: null, fallbackReason: null, threads: model.threads
-            }}});
+            const compute = await describeCompute(llama, model.model);
+            send({type: "loaded", model: {contextSize: model.contextSize, compute: {...compute, threads: model.threads}, sizeBytes: model.model.size}});
         } catch (error) {
             send({type: "loadFailed", error: toEngineError(error)});
         }
@@ -44,6 +43,7 @@ export function runEngine(): void {
             const result = await solve(model, message.prompt, message.mode, message.params, {
                 signal: controller.signal,
                 progressIntervalMs: message.progressIntervalMs,
+                languageId: message.languageId,
                 onProgress: (progress) => send({type: "progress", id: message.id, progress}),
                 loadMs: message.loadMs,
                 queuedMs: message.queuedMs

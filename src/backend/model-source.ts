@@ -13,18 +13,27 @@
  *   renamed to NAME when complete.
  * - Connection errors and HTTP 5xx are retried for minutes, so plain URLs get a short preflight
  *   request here first, and a download that makes no progress for a while is stopped.
+ * - A response cut short but sent as complete (Content-Length matching, or no length at all) is
+ *   renamed to its final name like any other: only its contents can tell.
  *
  * So every remote reference gets a deterministic cache file name (a slug plus a hash of the
- * canonical reference); when that file is there and starts with "GGUF" it is returned without
- * touching node-llama-cpp or the network. One process at a time downloads a file (NAME.lock);
- * others wait for it and use its result.
+ * canonical reference); when that file is there and passes the GGUF checks (src/gguf/validate.ts)
+ * it is returned without touching node-llama-cpp or the network. A download goes to a staging
+ * name (STEM.download.gguf) and gets the final name only once its size matches what the server
+ * announced and its GGUF structure, tensor bounds included, checks out. A file that fails is set
+ * aside (renamed to NAME.corrupt-TIME, never deleted), so the next resolve downloads it again.
+ * One process at a time downloads a file (NAME.lock); others wait for it and use its result.
  */
 import {createHash, randomUUID} from "node:crypto";
-import {mkdir, open, readdir, readFile, stat, unlink, writeFile} from "node:fs/promises";
+import {mkdir, open, readdir, readFile, rename, stat, unlink, writeFile} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
+import {InvalidGgufError} from "../gguf/reader.js";
+import {parseSplitPartPath, splitPartPaths} from "../gguf/split.js";
+import {validateGgufModel} from "../gguf/validate.js";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+import {redactSecrets} from "./redact.js";
 
 export interface ModelDownloadProgress {
     readonly downloadedBytes: number;
@@ -62,11 +71,6 @@ type Reference =
 
 type RemoteReference = Exclude<Reference, {kind: "local"}>;
 
-/** True for references that download: `hf:` URIs and http(s) URLs (not local paths, not file://). */
-export function isRemoteReference(reference: string): boolean {
-    const text = reference.trim();
-    return /^(hf|huggingface):/i.test(text) || /^https?:\/\//i.test(text);
-}
 
 /**
  * Where a remote reference is kept in `cacheDir` (the entry file; a model split into several
@@ -77,6 +81,18 @@ export function cachedModelPath(reference: string, cacheDir: string): string {
     const parsed = parseReference(reference);
     if (parsed.kind === "local") throw new InvalidInputError(`not a remote model reference: ${display(reference)}`);
     return path.join(path.resolve(expandHome(cacheDir)), cacheFileName(parsed));
+}
+
+/**
+ * Sets aside the cached download of remote `reference` in `cacheDir` (every part of a split
+ * model), renaming it to NAME.corrupt-TIME: for a file llama.cpp failed to load, so that the next
+ * resolve downloads it again and nothing is lost. Returns the entry file's new path, or null when
+ * nothing is cached. Throws InvalidInputError for a malformed or local reference (a user's own
+ * file is never renamed).
+ */
+export async function setAsideCachedModel(reference: string, cacheDir: string): Promise<string | null> {
+    const entry = await locateCached(cachedModelPath(reference, cacheDir));
+    return entry === null ? null : setAside(entry);
 }
 
 /** The local GGUF path for `reference`, downloading it into `options.cacheDir` first if remote. */
@@ -108,8 +124,8 @@ export async function resolveModelSource(reference: string, options: ResolveMode
         lock = acquired;
         const cachedNow = await findCached(target);
         if (cachedNow) return cachedNow;
-        if (parsed.kind === "http") await preflight(parsed.url, reference, signal);
-        const file = await download(parsed, reference, cacheDir, target, progress, claim, options);
+        const announcedBytes = parsed.kind === "http" ? await preflight(parsed.url, reference, signal) : null;
+        const file = await download(parsed, reference, cacheDir, target, progress, claim, options, announcedBytes);
         return await progress.finish(file);
     } finally {
         claim.release();
@@ -190,11 +206,12 @@ function parseHuggingFace(body: string, reference: string): Reference {
     if (hash >= 0) {
         branch = filePath.slice(hash + 1);
         filePath = filePath.slice(0, hash);
-        if (!HF_BRANCH.test(branch)) throw malformed(branch === "" ? "empty branch after '#'" : `invalid branch "${branch}"`);
+        if (!HF_BRANCH.test(branch) || branch.split("/").some(isDotSegment))
+            throw malformed(branch === "" ? "empty branch after '#'" : `invalid branch "${branch}"`);
     }
     const segments = filePath.split("/");
     for (const segment of segments) {
-        if (segment === "" || segment === "." || segment === ".." || !HF_FILE_SEGMENT.test(segment))
+        if (segment === "" || isDotSegment(segment) || /[/\\]/.test(decodeSafely(segment)) || !HF_FILE_SEGMENT.test(segment))
             throw malformed(filePath === "" ? "empty file path" : `invalid file path "${filePath}"`);
     }
     const fileName = segments[segments.length - 1]!;
@@ -202,6 +219,15 @@ function parseHuggingFace(body: string, reference: string): Reference {
     const branchSuffix = branch !== undefined && branch !== "main" ? `#${branch}` : "";
     const uri = `hf:${user}/${repo}/${filePath}${branchSuffix}`;
     return {kind: "hf", uri, canonical: uri, slug: stripGguf(fileName.replace(/\.part\d+of\d+$/i, ""))};
+}
+
+/**
+ * "." or "..", also URL-encoded ("%2e%2E"): the download URL is built from these segments, and a
+ * URL parser resolves them, so they could reach another repository's files.
+ */
+function isDotSegment(segment: string): boolean {
+    const decoded = decodeSafely(segment);
+    return decoded === "." || decoded === "..";
 }
 
 function cacheFileName(reference: RemoteReference): string {
@@ -244,16 +270,33 @@ async function resolveLocal(modelPath: string): Promise<string> {
 }
 
 /**
- * The complete cached file for `target`, or null. Only complete files carry the final name (the
- * downloader writes NAME.ipull and renames it when done); one that is not GGUF is deleted.
+ * The checked cached file for `target`, or null. A file that is not GGUF at all (an error page
+ * kept by an earlier version) is deleted; a GGUF that fails the checks (cut short, corrupt) is
+ * set aside, and the caller downloads it again.
  */
 async function findCached(target: string): Promise<string | null> {
-    if (await isFile(target)) {
-        if (await hasGgufMagic(target)) return target;
-        await removeQuietly(target);
+    const entry = await locateCached(target);
+    if (entry === null) return null;
+    if (!(await hasGgufMagic(entry))) {
+        await removeDownload(entry);
         return null;
     }
-    // A model split into several GGUF files: STEM-00001-of-0000N.gguf and the rest next to it.
+    try {
+        await validateGgufModel(entry);
+        return entry;
+    } catch (error) {
+        if (!(error instanceof InvalidGgufError)) throw error;
+        await setAside(entry);
+        return null;
+    }
+}
+
+/**
+ * The entry file cached under `target`: the file itself or, for a model split into several GGUF
+ * files (STEM-00001-of-0000N.gguf and the rest next to it), the first part when all are there.
+ */
+async function locateCached(target: string): Promise<string | null> {
+    if (await isFile(target)) return target;
     const dir = path.dirname(target);
     const stem = stripGguf(path.basename(target));
     let names: string[];
@@ -262,14 +305,11 @@ async function findCached(target: string): Promise<string | null> {
     } catch {
         return null;
     }
-    const prefix = `${stem}-00001-of-`;
     for (const name of names) {
-        const parts = name.startsWith(prefix) ? /^(\d{5})\.gguf$/.exec(name.slice(prefix.length)) : null;
-        if (!parts) continue;
-        const count = Number(parts[1]);
-        const all = Array.from({length: count}, (_, i) => path.join(dir, `${stem}-${String(i + 1).padStart(5, "0")}-of-${parts[1]}.gguf`));
-        const present = await Promise.all(all.map(isFile));
-        if (present.every(Boolean) && (await hasGgufMagic(all[0]!))) return all[0]!;
+        const split = parseSplitPartPath(name);
+        if (split === null || split.prefix !== stem || split.index !== 0) continue;
+        const all = splitPartPaths(path.join(dir, stem), split.count);
+        if ((await Promise.all(all.map(isFile))).every(Boolean)) return all[0]!;
     }
     return null;
 }
@@ -305,12 +345,31 @@ async function removeQuietly(p: string): Promise<void> {
     }
 }
 
-/** The downloaded entry file and, for a split model, its sibling parts. */
+/** A model's files: `entry` and, when it is the first part of a split model, the other parts. */
+function modelFiles(entry: string): string[] {
+    const split = parseSplitPartPath(entry);
+    return split === null || split.index !== 0 ? [entry] : splitPartPaths(split.prefix, split.count);
+}
+
 async function removeDownload(entry: string): Promise<void> {
-    const split = /^(.*)-00001-of-(\d{5})\.gguf$/.exec(entry);
-    if (!split) return removeQuietly(entry);
-    const count = Number(split[2]);
-    await Promise.all(Array.from({length: count}, (_, i) => removeQuietly(`${split[1]}-${String(i + 1).padStart(5, "0")}-of-${split[2]}.gguf`)));
+    await Promise.all(modelFiles(entry).map(removeQuietly));
+}
+
+/**
+ * Renames a model's files to NAME.corrupt-TIME, out of the cache's way but kept for inspection;
+ * returns the entry's new path. A file already gone (set aside by another process) is skipped.
+ */
+async function setAside(entry: string): Promise<string> {
+    const suffix = `.corrupt-${new Date().toISOString().replace(/[-:]/g, "")}`;
+    for (const file of modelFiles(entry)) {
+        try {
+            await rename(file, file + suffix);
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+                throw new InvalidInputError(`cannot set aside the corrupt cached model ${file}: ${errorText(error)}`);
+        }
+    }
+    return entry + suffix;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,7 +468,7 @@ async function lockOrAwait(target: string, signal: AbortSignal | undefined, prog
         }
         const cached = await findCached(target);
         if (cached) return cached;
-        const partial = await stat(`${target}.ipull`).catch(() => null);
+        const partial = await stat(`${stagingPath(target)}.ipull`).catch(() => null);
         if (partial) progress.update(partial.size, 0);
         if (await settleOrAbort(new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS)), signal) === "aborted") throw new CancelledError();
     }
@@ -433,9 +492,9 @@ async function isStaleLock(lockPath: string): Promise<boolean> {
 /**
  * One cheap request before handing a plain URL to the downloader, which retries connection
  * errors and 5xx for minutes: checks that the server answers, that the file exists and that it
- * starts with the GGUF magic.
+ * starts with the GGUF magic. Returns the file's size as the server announces it, if it does.
  */
-async function preflight(url: string, reference: string, signal: AbortSignal | undefined): Promise<void> {
+async function preflight(url: string, reference: string, signal: AbortSignal | undefined): Promise<number | null> {
     const timeout = AbortSignal.timeout(PREFLIGHT_TIMEOUT_MS);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const failed = (error: unknown): Error => {
@@ -459,9 +518,17 @@ async function preflight(url: string, reference: string, signal: AbortSignal | u
             throw failed(error);
         }
         if (head.toString("latin1") !== GGUF_MAGIC) throw notGguf(reference, head.length < 4 ? "the file is shorter than 4 bytes" : "it does not start with \"GGUF\"");
+        return announcedSize(response);
     } finally {
         await response.body?.cancel().catch(() => {});
     }
+}
+
+/** The whole file's size from a response to a range request: the Content-Range total, else a 200's Content-Length. */
+function announcedSize(response: Response): number | null {
+    const range = /\/(\d+)\s*$/.exec(response.headers.get("content-range") ?? "");
+    const size = range ? Number(range[1]) : response.status === 200 ? Number(response.headers.get("content-length") ?? NaN) : NaN;
+    return Number.isSafeInteger(size) && size > 0 ? size : null;
 }
 
 async function readPrefix(response: Response, bytes: number): Promise<Buffer> {
@@ -489,7 +556,8 @@ async function download(
     target: string,
     progress: ProgressForwarder,
     claim: Claim,
-    options: ResolveModelSourceOptions
+    options: ResolveModelSourceOptions,
+    announcedBytes: number | null
 ): Promise<string> {
     const {resolveModelFile} = await import("node-llama-cpp");
     const {signal} = options;
@@ -508,7 +576,7 @@ async function download(
 
     const task = resolveModelFile(parsed.kind === "http" ? parsed.url : parsed.uri, {
         directory: cacheDir,
-        fileName: path.basename(target),
+        fileName: path.basename(stagingPath(target)),
         cli: false,
         signal: combined,
         // ipull writes whole 5 MB chunks to NAME.ipull (with resume data when the server takes
@@ -545,7 +613,50 @@ async function download(
         await removeDownload(file);
         throw notGguf(reference, "the downloaded file does not start with \"GGUF\"; deleted it");
     }
-    return file;
+    await checkDownload(file, reference, progress.totalBytes, announcedBytes);
+    return promote(file, target);
+}
+
+/** Where a download of `target` is written until it has been checked. */
+function stagingPath(target: string): string {
+    return `${stripGguf(target)}.download.gguf`;
+}
+
+/**
+ * Checks a finished download before it gets its final name: its size against the server's
+ * announcements (`totalBytes`, all parts together, as the downloader was told; `entryBytes`, the
+ * entry file's, from the first check's range request) and its GGUF structure and tensor bounds,
+ * which catch a file cut short that the server sent as complete. A file that fails is set aside.
+ */
+async function checkDownload(file: string, reference: string, totalBytes: number | null, entryBytes: number | null): Promise<void> {
+    const sizes = await Promise.all(modelFiles(file).map((part) => stat(part).then((info) => info.size, () => 0)));
+    const received = sizes.reduce((a, b) => a + b, 0);
+    const short = totalBytes !== null && received !== totalBytes ? {received, expected: totalBytes}
+        : entryBytes !== null && sizes[0] !== entryBytes ? {received: sizes[0]!, expected: entryBytes} : null;
+    if (short) {
+        const aside = await setAside(file);
+        throw new InvalidInputError(`download of ${display(reference)} is incomplete: received ${short.received} of the ${short.expected} bytes the server announced; set aside as ${aside}`);
+    }
+    try {
+        await validateGgufModel(file);
+    } catch (error) {
+        if (!(error instanceof InvalidGgufError)) throw error;
+        const aside = await setAside(file);
+        throw new InvalidInputError(`model is corrupt: downloaded from ${display(reference)}: ${error.problem}; set aside as ${aside}`);
+    }
+}
+
+/** Gives a checked download its final name; a split model's entry part last, as its presence means "cached". */
+async function promote(staging: string, target: string): Promise<string> {
+    const split = parseSplitPartPath(staging);
+    if (split === null) {
+        await rename(staging, target);
+        return target;
+    }
+    const from = splitPartPaths(split.prefix, split.count);
+    const to = splitPartPaths(stripGguf(target), split.count);
+    for (let i = split.count - 1; i >= 0; i--) await rename(from[i]!, to[i]!);
+    return to[0]!;
 }
 
 /** Throttles node-llama-cpp's progress events and keeps the byte count from going backwards. */
@@ -555,6 +666,11 @@ class ProgressForwarder {
     private lastEmit = -Infinity;
 
     constructor(private readonly file: string, private readonly callback: ResolveModelSourceOptions["onProgress"]) {}
+
+    /** The size the downloader was told, all files together; null until it knows. */
+    get totalBytes(): number | null {
+        return this.total;
+    }
 
     /** Returns whether bytes arrived since the last event. */
     update(downloadedBytes: number, totalBytes: number): boolean {
@@ -665,21 +781,11 @@ function errnoCode(error: unknown): string | undefined {
 
 function errorText(error: unknown): string {
     const text = error instanceof Error ? error.message : String(error);
-    return text.split("\n")[0]!.trim() || "unknown error";
+    return redactSecrets(text.split("\n")[0]!.trim()) || "unknown error";
 }
 
-/** The reference for a one-line message: no line breaks, no URL password, bounded length. */
+/** The reference for a one-line message: no line breaks, no credentials or tokens, bounded length. */
 function display(reference: string): string {
-    let text = reference.trim();
-    try {
-        const url = new URL(text);
-        if (url.password) {
-            url.password = "***";
-            text = url.href;
-        }
-    } catch {
-        // Not a URL.
-    }
-    text = text.replace(/[\r\n\t]+/g, " ");
+    const text = redactSecrets(reference.trim()).replace(/[\r\n\t]+/g, " ");
     return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }

@@ -13,6 +13,7 @@ export interface SolveJob {
     readonly prompt: string;
     readonly model: string;
     readonly mode: PromptMode;
+    readonly languageId?: string;
     readonly params: SamplingParams;
 }
 
@@ -23,11 +24,15 @@ export function checkSolveRequest(raw: unknown): SolveJob {
     const request = requireObject(raw, "solve");
     const jobId = request.jobId ?? randomUUID();
     if (typeof jobId !== "string" || jobId.length > MAX_JOB_ID_LENGTH) throw new InvalidInputError(`jobId must be a string of at most ${MAX_JOB_ID_LENGTH} characters`);
+    const {languageId} = request;
+    if (languageId !== undefined && (typeof languageId !== "string" || languageId.length > 100))
+        throw new InvalidInputError("languageId must be a string of at most 100 characters");
     return {
         jobId,
         prompt: checkPrompt(request.prompt),
         model: requireModelReference(request.model),
         mode: resolvePromptMode(request.mode),
+        languageId,
         params: resolveParams(request.params ?? {})
     };
 }

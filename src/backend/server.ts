@@ -5,23 +5,26 @@
  * crashed engine is replaced.
  */
 import {
-    type CancellationToken, createConnection, ParameterStructures, RequestType, RequestType0, ResponseError, StreamMessageReader,
-    StreamMessageWriter, type Connection
+    type CancellationToken, createConnection, ParameterStructures, RequestType, RequestType0, ResponseError, type Connection
 } from "vscode-languageserver/node";
+import {createStdioTransport} from "./framing.js";
 import {
-    type BackendStatus, ERROR_CODES, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION, SOLVE_REQUEST,
-    type SolveResponse, STATUS
+    type BackendStatus, ERROR_CODES, INSTALL_GPU_SUPPORT_REQUEST, type InstallGpuSupportResult, LOAD_MODEL_REQUEST, type LoadModelResult,
+    PROGRESS_NOTIFICATION, SOLVE_REQUEST, type SolveResponse, STATUS
 } from "../protocol/backend.js";
+import {installGpuSupport} from "../llama/gpu-support.js";
 import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
 import {EngineCrashedError, EngineHost} from "./engine-host.js";
 import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
+import {redactSecrets} from "./redact.js";
 import {type BackendOptions, checkInitializationOptions, checkLoadModelRequest, checkSolveRequest, type SolveJob} from "./requests.js";
 
 // Named parameters only: an array of parameters is answered with InvalidParams, not a crash.
 const solveRequest = new RequestType<unknown, SolveResponse, void>(SOLVE_REQUEST, ParameterStructures.byName);
 const statusRequest = new RequestType0<BackendStatus, void>(STATUS);
 const loadModelRequest = new RequestType<unknown, LoadModelResult, void>(LOAD_MODEL_REQUEST, ParameterStructures.byName);
+const installGpuSupportRequest = new RequestType0<InstallGpuSupportResult, void>(INSTALL_GPU_SUPPORT_REQUEST);
 
 export interface ServerOptions {
     /** Defaults for what the client's initializationOptions leave out. */
@@ -39,7 +42,8 @@ export function startStdioServer(options: ServerOptions): Connection {
     console.info = console.error;
     // A job's stray failure is logged; the server keeps serving.
     process.on("unhandledRejection", (reason) => console.error("unhandled rejection:", reason));
-    const connection = createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+    const {reader, writer} = createStdioTransport();
+    const connection = createConnection(reader, writer);
     serve(connection, options);
     connection.listen();
     if (options.clientProcessId !== undefined) exitWithProcess(options.clientProcessId);
@@ -50,11 +54,13 @@ export function startStdioServer(options: ServerOptions): Connection {
 
 export function serve(connection: Connection, defaults: ServerOptions): void {
     let status: BackendStatus = {
-        state: "starting", model: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null
+        state: "starting", model: null, progress: null, compute: null, contextSize: null, modelBytes: null, queueLength: 0, running: null, error: null
     };
     let queue: JobQueue | undefined;
     const setStatus = (patch: Partial<BackendStatus>) => {
-        status = {...status, ...patch, queueLength: queue?.length ?? 0};
+        // A model reference may carry credentials (a signed URL): the status shows it masked.
+        const masked = {...patch, ...(patch.model ? {model: redactSecrets(patch.model)} : {}), ...(patch.error ? {error: redactSecrets(patch.error)} : {})};
+        status = {...status, ...masked, queueLength: queue?.length ?? 0};
         void connection.sendNotification(STATUS, status);
     };
     let backend: {readonly options: BackendOptions; readonly engines: EngineHost} | undefined;
@@ -119,9 +125,9 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     connection.onRequest(solveRequest, queued(checkSolveRequest, async (request: SolveJob, engines, {signal, queuedMs}) => {
         setStatus({state: "running", running: request.jobId, error: null});
         const {model, loadMs} = await acquire(engines, request.model, signal);
-        setStatus({state: "running", model: request.model, progress: null, compute: model.compute, contextSize: model.contextSize});
+        setStatus({state: "running", model: request.model, progress: null, compute: model.compute, contextSize: model.contextSize, modelBytes: model.sizeBytes});
         const result = await engines.solve(request.prompt, request.mode, request.params, {
-            signal, queuedMs, loadMs,
+            signal, queuedMs, loadMs, languageId: request.languageId,
             progressIntervalMs: backend!.options.progressIntervalMs,
             onProgress: (progress) => void connection.sendNotification(PROGRESS_NOTIFICATION, {...progress, jobId: request.jobId})
         });
@@ -131,9 +137,22 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
 
     connection.onRequest(loadModelRequest, queued(checkLoadModelRequest, async (reference: string, engines, {signal}) => {
         const {model, loadMs} = await acquire(engines, reference, signal);
-        setStatus({state: "idle", model: reference, progress: null, compute: model.compute, contextSize: model.contextSize, error: null});
-        return {model: reference, contextSize: model.contextSize, loadMs};
+        setStatus({state: "idle", model: reference, progress: null, compute: model.compute, contextSize: model.contextSize, modelBytes: model.sizeBytes, error: null});
+        return {model: redactSecrets(reference), contextSize: model.contextSize, loadMs};
     }));
+
+    /** Queued like a job: the engine is replaced after it, so that the next load finds the GPU build. */
+    connection.onRequest(installGpuSupportRequest, (token) => queued(() => undefined, async (_, engines, {signal}) => {
+        setStatus({state: "installing", progress: 0, error: null});
+        const support = await installGpuSupport({
+            cacheDir: backend!.options.cacheDir,
+            signal,
+            onProgress: ({downloadedBytes, totalBytes}) => setStatus({state: "installing", progress: totalBytes ? downloadedBytes / totalBytes : null})
+        });
+        await engines.dispose();
+        setStatus({state: "idle", progress: null, model: null, compute: null, modelBytes: null});
+        return {backend: support.backend, folder: support.folder};
+    })(undefined, token));
 
     connection.onShutdown(async () => {
         shuttingDown = true;
@@ -168,8 +187,9 @@ function exitWithProcess(pid: number): void {
     }, 3000).unref();
 }
 
+/** One line, secrets masked: what an error message may say to the client. */
 function describe(error: unknown): string {
-    return error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    return redactSecrets(error instanceof Error ? error.message.split("\n")[0]! : String(error));
 }
 
 /** Every failure answers with a specific code and a one-line message. */
@@ -180,6 +200,6 @@ function toResponseError(error: unknown): ResponseError<void> {
     if (error instanceof ModelUnavailableError || error instanceof CorruptModelError || error instanceof EngineCrashedError)
         return new ResponseError(ERROR_CODES.modelUnavailable, describe(error));
     if (error instanceof InvalidInputError) return new ResponseError(ERROR_CODES.invalidParams, describe(error));
-    console.error(error);
+    console.error(redactSecrets(error instanceof Error ? error.stack ?? error.message : String(error)));
     return new ResponseError(ERROR_CODES.internal, `internal error: ${describe(error)}`);
 }

@@ -17,6 +17,11 @@ export function parseThreads(value: string | undefined): number | undefined {
     return threads;
 }
 
+/** A stray word would otherwise be ignored, and a long run started on a typo. */
+export function takesNoArguments(command: string, positionals: string[]): void {
+    if (positionals.length > 0) throw new InvalidInputError(`${command} takes no arguments, got "${positionals[0]}"`);
+}
+
 export function parseChoice<T extends string>(flag: string, value: string | undefined, choices: readonly T[]): T | undefined {
     if (value === undefined) return undefined;
     if (!choices.includes(value as T)) throw new InvalidInputError(`--${flag} must be one of ${choices.join(", ")}, got "${value}"`);

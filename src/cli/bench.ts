@@ -6,16 +6,19 @@
  * - smc: Power-SMC's latency for one answer against standard decoding of that answer, split into
  *   the cost of the N-wide step and everything else (weights, resampling copies), and against MH
  *   on the same prompt;
- * - memory (full run only): the memory Power-SMC's particles take on the Qwen2.5-0.5B shape.
+ * - memory (full run only): the memory Power-SMC's particles take on the Qwen2.5-0.5B shape;
+ * - threads (full run only): the decode rate with each thread count, on an idle machine and with
+ *   a competing load (a busy loop per core, as a user's editor, language servers and builds are).
  *
  * Timed runs alternate (standard, measured, standard) and each ratio compares a run with its own
  * round's standard runs: drift and noisy moments hit both sides, and the median over rounds
  * ignores a bad round.
  */
+import {spawn} from "node:child_process";
 import os from "node:os";
 import {LlamaLanguageModel} from "../llama/model.js";
 import {ReferenceLanguageModel} from "../llama/reference.js";
-import {openLlama} from "../llama/runtime.js";
+import {openLlama, physicalCoreCount} from "../llama/runtime.js";
 import {resolveParams, type SamplingParams} from "../protocol/params.js";
 import type {LanguageModel, Token} from "../sampling/model.js";
 import {sample} from "../sampling/run.js";
@@ -23,7 +26,7 @@ import {type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
 import {cachedFile} from "./cache.js";
 import {withModel} from "./session.js";
 
-export const BENCH_PARTS = ["power", "smc", "memory"] as const;
+export const BENCH_PARTS = ["power", "smc", "memory", "threads"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
@@ -72,6 +75,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
         });
     }
     if (parts.includes("memory")) figures.memory = await benchMemory(options, log);
+    if (parts.includes("threads")) figures.threads = await benchThreads(modelPath, options, log);
     if (options.json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 }
 
@@ -228,4 +232,50 @@ async function benchMemory(options: BenchOptions, log: Log): Promise<Record<stri
         await model.dispose();
         await llama.dispose();
     }
+}
+
+/**
+ * The decode rate (4 chains in step) with each thread count from 1 to the physical cores, on an
+ * idle machine and under a competing load: llama.cpp's threads wait for each other by spinning,
+ * so when another process holds a core a thread that waits for it burns its own.
+ */
+async function benchThreads(modelPath: string, options: BenchOptions, log: Log): Promise<Record<string, unknown>> {
+    const cores = physicalCoreCount();
+    const counts = Array.from({length: cores}, (_, i) => i + 1);
+    const tokens = options.quick ? 16 : 48;
+    const llama = await openLlama();
+    const results: Record<string, {idle: number; loaded: number}> = {};
+    log(`  threads: ${CHAINS} chains in step, ${tokens} tokens, ${cores} physical cores; a competing load is ${cores} busy loops`);
+    try {
+        for (const threads of counts) {
+            const model = await LlamaLanguageModel.load(llama, modelPath, {threads});
+            try {
+                const prompt = model.tokenize(PROMPT);
+                const time = timer(prompt, new AbortController().signal);
+                const params = resolveParams({method: "standard", maxTokens: tokens, samples: CHAINS, seed: 1});
+                const idle = rateOf([await time(model, params)]);
+                const stop = busyLoops(cores);
+                let loaded: number;
+                try {
+                    loaded = rateOf([await time(model, params)]);
+                } finally {
+                    stop();
+                }
+                results[threads] = {idle, loaded};
+                log(`    ${threads} thread${threads === 1 ? " " : "s"}: ${idle.toFixed(1)} tokens/s idle, ${loaded.toFixed(1)} tokens/s under load (${(loaded / idle).toFixed(2)}x)`);
+            } finally {
+                await model.dispose();
+            }
+        }
+    } finally {
+        await llama.dispose();
+    }
+    return {chains: CHAINS, tokens, cores, tokensPerSecond: results};
+}
+
+/** `count` processes spinning until stopped (bounded: each ends by itself after 10 minutes). */
+function busyLoops(count: number): () => void {
+    const children = Array.from({length: count}, () => spawn(process.execPath,
+        ["-e", "const end = Date.now() + 600000; while (Date.now() < end) {}"], {stdio: "ignore"}));
+    return () => { for (const child of children) child.kill("SIGKILL"); };
 }

@@ -11,8 +11,8 @@ import {llamaEngine} from "../eval/engine.js";
 import {type EvalOutcome, runEvaluation} from "../eval/harness.js";
 import {formatCount, formatDuration, formatPercent} from "../eval/format.js";
 import {describeIsolation, PythonSandbox} from "../eval/sandbox.js";
-import {flagOf, parseCommandLine, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues} from "./args.js";
-import {defaultCacheDir} from "./cache.js";
+import {flagOf, parseCommandLine, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues, takesNoArguments} from "./args.js";
+import {cacheDirOption} from "./cache.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {withModel} from "./session.js";
 
@@ -41,7 +41,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
         limit: {type: "string"}, mode: {type: "string"}, parallel: {type: "string"}, threads: {type: "string"}, json: {type: "boolean"},
         "cache-dir": {type: "string"}
     });
-    if (positionals.length > 0) throw new InvalidInputError(`eval takes no arguments, got "${positionals[0]}"`);
+    takesNoArguments("eval", positionals);
     const datasetName = required(values.dataset, "--dataset", "math500, gsm8k, humaneval or a file's path");
     const modelPath = required(values.model, "--model", "the path of a GGUF file");
     const outDir = required(values.out, "--out", "a folder for results.jsonl, summary.json and report.html");
@@ -53,7 +53,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const limit = positiveInteger("limit", values.limit);
     const parallel = positiveInteger("parallel", values.parallel, MAX_PARALLEL) ?? DEFAULT_PARALLEL;
     const threads = parseThreads(values.threads);
-    const dataset = await openDataset(datasetName, datasetsFolder(values["cache-dir"] ?? defaultCacheDir()));
+    const dataset = await openDataset(datasetName, datasetsFolder(await cacheDirOption(values["cache-dir"])));
 
     const outcome = await withModel(modelPath, {threads}, async (model, _loadMs, signal) => {
         const bar = new ProgressBar();

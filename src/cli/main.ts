@@ -1,19 +1,22 @@
 /**
- * power-sampling: the command line. Exit codes: 0 done, 2 bad input (one-line message),
- * 130 interrupted, 1 anything else.
+ * power-sampling: the command line. Exit codes: 0 done and all output written, 2 bad input,
+ * 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 anything else (output that could not be
+ * written among it); each failure says what it was in one line on stderr.
  */
 import {readFile} from "node:fs/promises";
-import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+import {addAbortSignal} from "node:stream";
+import {InvalidInputError} from "../sampling/errors.js";
 import {METHODS, PROMPT_MODES, resolveParams, resolvePromptMode} from "../protocol/params.js";
 import {writeMarkovModel, parseMarkovSpec} from "../testmodels/markov.js";
 import {SHAPES, type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
-import {flagOf, parseChoice, parseCommandLine as parse, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues} from "./args.js";
-import {builtinModelPath, defaultCacheDir} from "./cache.js";
+import {flagOf, parseChoice, parseCommandLine as parse, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues, takesNoArguments} from "./args.js";
+import {builtinModelPath, cacheDirOption, defaultCacheDir} from "./cache.js";
 import {runDemo} from "./demo.js";
 import {EVAL_USAGE, evalCommand} from "./eval.js";
 import {toJson, toReadable} from "./output.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {BENCH_PARTS, runBench} from "./bench.js";
+import {debugLine, InterruptedError, OutputError, reportEnd, stderrLost, stderrWritten, stdoutWritten, stopSignal, watchRun} from "./lifetime.js";
 import {withModel} from "./session.js";
 import {solve} from "../llama/solve.js";
 
@@ -74,8 +77,9 @@ async function solveCommand(argv: string[]): Promise<void> {
     const params = resolveParams({method: values.method, ...samplingFlagValues(values)}, (field) => `--${flagOf(field)}`);
     const mode = resolvePromptMode(values.mode, "--mode");
     const threads = parseThreads(values.threads);
+    if (values.model === "") throw new InvalidInputError("--model is empty: give the path of a GGUF file");
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
-    const modelPath = values.model ?? await builtinModelPath(values["cache-dir"] ?? defaultCacheDir());
+    const modelPath = values.model ?? await builtinModelPath(await cacheDirOption(values["cache-dir"]));
     const result = await withModel(modelPath, {threads}, async (model, loadMs, signal) => {
         const bar = new ProgressBar();
         try {
@@ -88,12 +92,13 @@ async function solveCommand(argv: string[]): Promise<void> {
 }
 
 async function demoCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {samples: {type: "string"}, seed: {type: "string"}, "cache-dir": {type: "string"}});
-    await runDemo({
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
-        samples: parseNumber("samples", values.samples),
-        seed: parseNumber("seed", values.seed)
-    });
+    const {values, positionals} = parse(argv, {samples: {type: "string"}, seed: {type: "string"}, "cache-dir": {type: "string"}});
+    takesNoArguments("demo", positionals);
+    const samples = parseNumber("samples", values.samples);
+    const seed = parseNumber("seed", values.seed);
+    // The demo's own defaults differ from solve's; the limits on what a user gives are the same.
+    resolveParams({samples, seed}, (field) => `--${flagOf(field)}`);
+    await runDemo({cacheDir: await cacheDirOption(values["cache-dir"]), samples, seed});
 }
 
 async function makeTestModelCommand(argv: string[]): Promise<void> {
@@ -110,7 +115,9 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
         const spec = parseMarkovSpec(json);
         await writingTo(out!, () => writeMarkovModel(spec, out!));
     } else if (kind === "shape") {
-        const name = parseChoice("shape", source, Object.keys(SHAPES) as ShapeName[])!;
+        const shapes = Object.keys(SHAPES) as ShapeName[];
+        if (!shapes.includes(source as ShapeName)) throw new InvalidInputError(`make-test-model shape: unknown shape "${source}", expected ${shapes.join(" or ")}`);
+        const name = source as ShapeName;
         const seed = parseNumber("seed", values.seed);
         await writingTo(out!, () => writeShapeModel(name, out!, {seed}));
     } else {
@@ -122,12 +129,13 @@ async function makeTestModelCommand(argv: string[]): Promise<void> {
 /** The backend language server; runs until the client sends exit. */
 async function serveCommand(argv: string[]): Promise<void> {
     // vscode-languageclient adds --stdio and --clientProcessId=PID to the arguments it is given.
-    const {values} = parse(argv, {stdio: {type: "boolean"}, clientProcessId: {type: "string"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    const {values, positionals} = parse(argv, {stdio: {type: "boolean"}, clientProcessId: {type: "string"}, threads: {type: "string"}, "cache-dir": {type: "string"}});
+    takesNoArguments("serve", positionals);
     if (!values.stdio) throw new InvalidInputError("serve needs --stdio (the only transport)");
     const {startStdioServer} = await import("../backend/server.js");
     const connection = startStdioServer({
         script: process.argv[1]!,
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        cacheDir: await cacheDirOption(values["cache-dir"]),
         threads: parseThreads(values.threads),
         clientProcessId: parseNumber("clientProcessId", values.clientProcessId)
     });
@@ -143,10 +151,11 @@ async function engineCommand(): Promise<void> {
 }
 
 async function benchCommand(argv: string[]): Promise<void> {
-    const {values} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"},
+    const {values, positionals} = parse(argv, {quick: {type: "boolean"}, json: {type: "boolean"}, threads: {type: "string"}, "cache-dir": {type: "string"},
         only: {type: "string", multiple: true}});
+    takesNoArguments("bench", positionals);
     await runBench({
-        cacheDir: values["cache-dir"] ?? defaultCacheDir(),
+        cacheDir: await cacheDirOption(values["cache-dir"]),
         quick: values.quick ?? false,
         json: values.json ?? false,
         threads: parseThreads(values.threads),
@@ -167,24 +176,41 @@ async function writingTo(file: string, write: () => Promise<void>): Promise<void
 }
 
 async function readStdin(): Promise<string> {
+    debugLine("reading the prompt from stdin");
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    // A stop destroys stdin, which ends the loop with an error: Ctrl-C works while waiting for input.
+    for await (const chunk of addAbortSignal(stopSignal, process.stdin)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString("utf8");
 }
 
-main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (error: unknown) => {
-        if (error instanceof InvalidInputError) {
-            process.stderr.write(`power-sampling: ${error.message}\n`);
-            process.exit(2);
-        }
-        if (error instanceof CancelledError) {
-            process.stderr.write("power-sampling: interrupted\n");
-            process.exit(130);
-        }
-        process.stderr.write(`power-sampling: internal error: ${(error as Error)?.message ?? String(error)}\n`);
-        if (process.env.POWER_SAMPLING_DEBUG) console.error(error);
-        process.exit(1);
+/**
+ * Exits once the command has settled: 0 only when it completed and stdout took all it wrote;
+ * otherwise the code for what went wrong, said in one line on stderr. A stop (signal, lost
+ * output) explains whatever failed after it.
+ */
+async function exitWhenDone(error?: unknown): Promise<never> {
+    try {
+        await stdoutWritten();
+    } catch (notWritten) {
+        error ??= notWritten;
     }
-);
+    const failure: unknown = stopSignal.aborted ? stopSignal.reason : error;
+    const {code, message} = describeEnd(failure);
+    if (message !== undefined) reportEnd(message);
+    if (process.env.POWER_SAMPLING_DEBUG && code === 1 && !(failure instanceof OutputError)) console.error(failure);
+    await stderrWritten();
+    process.exit(code === 0 && stderrLost() ? 1 : code);
+}
+
+function describeEnd(error: unknown): {code: number; message?: string} {
+    if (error === undefined) return {code: 0};
+    if (error instanceof InvalidInputError) return {code: 2, message: error.message};
+    if (error instanceof InterruptedError) return {code: error.exitCode, message: error.message};
+    if (error instanceof OutputError) return {code: 1, message: error.message};
+    return {code: 1, message: `internal error: ${(error as Error)?.message ?? String(error)}`};
+}
+
+const argv = process.argv.slice(2);
+// The backend keeps Node's own handling (a signal ends it at once); its client manages its life.
+if (argv[0] !== "serve") watchRun();
+main(argv).then(() => exitWhenDone(), exitWhenDone);

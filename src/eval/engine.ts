@@ -3,7 +3,7 @@
  * parameters, each prompt with its own seed. The harness knows nothing else of it, so a local
  * llama.cpp model (llamaEngine) and a remote server can both serve it.
  */
-import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
+import {checkPrompt, type ResolvedPromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import type {LlamaLanguageModel} from "../llama/model.js";
@@ -28,12 +28,12 @@ export interface EvalEngine {
     /** Whether the model has a chat template of its own (prompt mode chat is refused without one). */
     readonly hasChatTemplate: boolean;
     /** Throws InvalidInputError, naming the problem, for a prompt that cannot run with maxTokens (the context, memory). */
-    checkPrompts(prompts: readonly NamedPrompt[], mode: PromptMode, params: Omit<SamplingParams, "seed">): Promise<void>;
+    checkPrompts(prompts: readonly NamedPrompt[], mode: ResolvedPromptMode, params: Omit<SamplingParams, "seed">): Promise<void>;
     /**
      * Solves every job's prompt; result i is job i's, with job i's seed. Samples of all jobs decode
      * in step where the engine can; a result's stats.wallMs may then be the whole call's.
      */
-    solveEach(jobs: readonly SolveJob[], mode: PromptMode, params: Omit<SamplingParams, "seed">, options?: EngineSolveOptions): Promise<SolveResult[]>;
+    solveEach(jobs: readonly SolveJob[], mode: ResolvedPromptMode, params: Omit<SamplingParams, "seed">, options?: EngineSolveOptions): Promise<SolveResult[]>;
 }
 
 /** The engine of a llama.cpp model loaded in this process. */

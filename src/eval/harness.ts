@@ -6,7 +6,7 @@
  */
 import {mkdir} from "node:fs/promises";
 import path from "node:path";
-import {type Method, type PromptMode, randomSeed, type SamplingParams} from "../protocol/params.js";
+import {type Method, type ResolvedPromptMode, randomSeed, type SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import type {EvalDataset} from "./dataset-source.js";
@@ -29,7 +29,7 @@ export interface EvalOptions {
     readonly params: Omit<SamplingParams, "method" | "seed">;
     /** The run's seed; default the resumed run's, or a fresh one. */
     readonly seed?: number;
-    readonly mode: PromptMode;
+    readonly mode: ResolvedPromptMode;
     /** The first `limit` problems; default all. */
     readonly limit?: number;
     /** Most sequences one engine call decodes in step, over several problems. */

@@ -5,8 +5,8 @@
 import * as vscode from "vscode";
 import {CloseAction, ErrorAction, LanguageClient, ResponseError, TransportKind, type ServerOptions} from "vscode-languageclient/node";
 import {
-    type BackendStatus, ERROR_CODES, type InitializationOptions, LOAD_MODEL_REQUEST, type LoadModelResult, PROGRESS_NOTIFICATION,
-    type ProgressNotification, SOLVE_REQUEST, type SolveRequest, type SolveResponse, STATUS
+    type BackendStatus, ERROR_CODES, INSTALL_GPU_SUPPORT_REQUEST, type InitializationOptions, type InstallGpuSupportResult, LOAD_MODEL_REQUEST,
+    type LoadModelResult, PROGRESS_NOTIFICATION, type ProgressNotification, SOLVE_REQUEST, type SolveRequest, type SolveResponse, STATUS
 } from "../protocol/backend.js";
 import type {Settings} from "./settings.js";
 
@@ -48,6 +48,12 @@ export class BackendClient implements vscode.Disposable {
         return this.request(() => client.sendRequest<LoadModelResult>(LOAD_MODEL_REQUEST, {model}, token));
     }
 
+    /** Downloads this platform's CUDA build into the model cache; progress comes as "installing" states. */
+    async installGpuSupport(token: vscode.CancellationToken, settings: Settings): Promise<InstallGpuSupportResult> {
+        const client = await this.ensureStarted(settings);
+        return this.request(() => client.sendRequest<InstallGpuSupportResult>(INSTALL_GPU_SUPPORT_REQUEST, token));
+    }
+
     /** Stops the process; the next request starts a new one (used when process settings change, and on deactivation). */
     async stop(): Promise<void> {
         const client = this.client;
@@ -86,8 +92,20 @@ export class BackendClient implements vscode.Disposable {
         return this.starting;
     }
 
+    /** The log's account of the backend: models loaded (what they run on) and the errors it reports. */
+    private tell(previous: BackendStatus | undefined, status: BackendStatus): void {
+        if (status.state === "loading" && previous?.state !== "loading") this.log.info(`loading model ${status.model}`);
+        if (status.compute && status.compute !== previous?.compute)
+            this.log.info(`model ready: ${status.model} (${((status.modelBytes ?? 0) / 2 ** 20).toFixed(0)} MB), context ${status.contextSize} tokens; `
+                + `runs on ${status.compute.summary}, ${status.compute.threads} threads`);
+        if (status.compute?.reason && status.compute !== previous?.compute) this.log.warn(`GPU: ${status.compute.reason}`);
+        if (status.error && status.error !== previous?.error) this.log.error(`backend: ${status.error}`);
+    }
+
     private async start(settings: Settings): Promise<LanguageClient> {
-        this.stateEmitter.fire({state: "starting", model: null, progress: null, compute: null, contextSize: null, queueLength: 0, running: null, error: null});
+        this.log.info(`starting the backend (${this.context.asAbsolutePath("dist/cli.js")} serve), gpu ${settings.gpu}, threads ${settings.threads || "auto"}, `
+            + `model cache ${settings.modelCacheFolder || this.context.globalStorageUri.fsPath}`);
+        this.stateEmitter.fire({state: "starting", model: null, progress: null, compute: null, contextSize: null, modelBytes: null, queueLength: 0, running: null, error: null});
         const serverModule = this.context.asAbsolutePath("dist/cli.js");
         const server = {module: serverModule, args: ["serve", "--stdio"], transport: TransportKind.stdio};
         const serverOptions: ServerOptions = {run: server, debug: server};
@@ -110,7 +128,12 @@ export class BackendClient implements vscode.Disposable {
             }
         });
         client.onNotification(PROGRESS_NOTIFICATION, (progress: ProgressNotification) => this.progressListeners.get(progress.jobId)?.(progress));
-        client.onNotification(STATUS, (status: BackendStatus) => this.stateEmitter.fire(status));
+        let previous: BackendStatus | undefined;
+        client.onNotification(STATUS, (status: BackendStatus) => {
+            this.tell(previous, status);
+            previous = status;
+            this.stateEmitter.fire(status);
+        });
         await client.start();
         return client;
     }

@@ -15,6 +15,19 @@ interface Pending {
 export class InlineSuggestions implements vscode.InlineCompletionItemProvider, vscode.Disposable {
     private pending?: Pending;
     private readonly registration = vscode.languages.registerInlineCompletionItemProvider({pattern: "**"}, this);
+    private readonly note = vscode.window.createTextEditorDecorationType({
+        after: {color: new vscode.ThemeColor("editorCodeLens.foreground"), fontStyle: "italic", margin: "0 0 0 1em"}
+    });
+
+    /** A note at the cursor while suggestions are sampled: "Power Sampling 40%". */
+    working(editor: vscode.TextEditor, position: vscode.Position): {update(fraction: number): void; dispose(): void} {
+        const show = (text: string) => editor.setDecorations(this.note, [{range: new vscode.Range(position, position), renderOptions: {after: {contentText: text}}}]);
+        show("⟳ Power Sampling…");
+        return {
+            update: (fraction) => show(`⟳ Power Sampling ${Math.round(100 * fraction)}%`),
+            dispose: () => editor.setDecorations(this.note, [])
+        };
+    }
 
     /** Offers `items` at `position` of `editor`'s document and shows the first. */
     async offer(editor: vscode.TextEditor, position: vscode.Position, items: string[]): Promise<void> {
@@ -36,6 +49,7 @@ export class InlineSuggestions implements vscode.InlineCompletionItemProvider, v
 
     dispose(): void {
         this.registration.dispose();
+        this.note.dispose();
     }
 }
 

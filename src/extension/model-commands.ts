@@ -1,10 +1,9 @@
 /** Select Model... and Download Model...: choosing which GGUF the backend runs. */
 import * as vscode from "vscode";
-import {isRemoteReference} from "../backend/model-source.js";
+import {remoteReferenceProblem} from "../protocol/model-reference.js";
 import {modelName} from "./names.js";
 
 const RECENT_KEY = "powerSampling.recentModels";
-const HF_PATTERN = /^hf:[\w.-]+\/[\w.-]+(:[\w.-]+|\/.+\.gguf)?$/i;
 
 export async function rememberModel(context: vscode.ExtensionContext, reference: string): Promise<void> {
     const recent = context.globalState.get<string[]>(RECENT_KEY, []).filter((r) => r !== reference);
@@ -44,12 +43,6 @@ export function askRemoteReference(): Thenable<string | undefined> {
         title: "Power Sampling: model to download",
         prompt: "hf:user/repo:quant (e.g. hf:Qwen/Qwen2.5-Math-7B-GGUF:Q4_K_M) or an https URL of a .gguf file",
         ignoreFocusOut: true,
-        validateInput: (value) => {
-            const v = value.trim();
-            if (v === "") return "Enter an hf: URI or a URL";
-            if (v.startsWith("hf:") && !HF_PATTERN.test(v)) return "Expected hf:user/repo:quant or hf:user/repo/file.gguf";
-            if (!v.startsWith("hf:") && !isRemoteReference(v)) return "Expected hf:... or an http(s) URL";
-            return undefined;
-        }
+        validateInput: (value) => remoteReferenceProblem(value) ?? undefined
     }).then((value) => value?.trim());
 }

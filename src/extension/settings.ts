@@ -6,11 +6,15 @@
 import {GPU_CHOICES, type GpuChoice} from "../protocol/backend.js";
 import {InvalidInputError} from "../protocol/errors.js";
 import {PARAMETERS, PROMPT_MODES, type PromptMode, resolveParams, type SamplingParams, show} from "../protocol/params.js";
+import {applyPreset, type Preset, PRESETS} from "../protocol/presets.js";
 
 export interface Settings {
     readonly model: string;
-    /** From the method and every numeric parameter's setting; a fresh seed each time they are read. */
+    readonly preset: Preset;
+    /** What runs: the preset's parameters over the individual settings; a fresh seed each time they are read. */
     readonly params: SamplingParams;
+    /** The individual settings alone (the "custom" preset). */
+    readonly customParams: SamplingParams;
     readonly promptMode: PromptMode;
     /** 0: as large as prompt + maxTokens needs, up to the model's trained context. */
     readonly contextSize: number;
@@ -52,19 +56,22 @@ export function parseSettings(get: (key: string) => unknown): Settings {
         if (typeof value !== "string") throw new SettingsError(`powerSampling.${key} must be a string, got ${show(value)}`);
         return value.trim();
     };
-    let params: SamplingParams;
+    let customParams: SamplingParams;
     try {
-        params = resolveParams({method: get("method"), ...Object.fromEntries(SAMPLING_SETTINGS.map((name) => [name, get(name)]))},
+        customParams = resolveParams({method: get("method"), ...Object.fromEntries(SAMPLING_SETTINGS.map((name) => [name, get(name)]))},
             (name) => `powerSampling.${name}`);
     } catch (error) {
         if (error instanceof InvalidInputError) throw new SettingsError(error.message);
         throw error;
     }
-    if (params.samples > MAX_SETTINGS_SAMPLES)
-        throw new SettingsError(`powerSampling.samples must be at most ${MAX_SETTINGS_SAMPLES} in the editor, got ${params.samples}; the command line takes more`);
+    if (customParams.samples > MAX_SETTINGS_SAMPLES)
+        throw new SettingsError(`powerSampling.samples must be at most ${MAX_SETTINGS_SAMPLES} in the editor, got ${customParams.samples}; the command line takes more`);
+    const preset = choice("preset", PRESETS);
     return {
         model: text("model"),
-        params,
+        preset,
+        params: applyPreset(preset, customParams),
+        customParams,
         promptMode: choice("promptMode", PROMPT_MODES),
         contextSize: integer("contextSize", 0),
         threads: integer("threads", 0),

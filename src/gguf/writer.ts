@@ -25,6 +25,7 @@ export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = {F32: 0, F
 
 /** GGUF metadata value type ids (gguf_type). */
 const GGUF_VALUE_TYPE = {
+    uint16: 2,
     uint32: 4,
     int32: 5,
     float32: 6,
@@ -36,6 +37,7 @@ const GGUF_VALUE_TYPE = {
 
 /** One metadata key and its typed value. */
 export type GgufMetadataEntry = {key: string} & (
+    | {type: "uint16"; value: number}
     | {type: "uint32"; value: number}
     | {type: "int32"; value: number}
     | {type: "float32"; value: number}
@@ -290,6 +292,10 @@ function writeMetadataEntry(w: ByteWriter, entry: GgufMetadataEntry): void {
     w.string(entry.key);
     const where = `metadata "${entry.key}"`;
     switch (entry.type) {
+        case "uint16":
+            w.u32(GGUF_VALUE_TYPE.uint16);
+            w.u16(checkedInt(entry.value, 0, 0xffff, where));
+            return;
         case "uint32":
             w.u32(GGUF_VALUE_TYPE.uint32);
             w.u32(checkedInt(entry.value, 0, 0xffffffff, where));
@@ -362,6 +368,10 @@ class ByteWriter {
     u8(v: number): void {
         const at = this.reserve(1);
         this.buffer.writeUInt8(v, at);
+    }
+    u16(v: number): void {
+        const at = this.reserve(2);
+        this.buffer.writeUInt16LE(v, at);
     }
     u32(v: number): void {
         const at = this.reserve(4);

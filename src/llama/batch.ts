@@ -6,7 +6,6 @@
  * (see internals.ts).
  */
 import type {LlamaContext, LlamaContextSequence, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
-import {CorruptModelError} from "../protocol/errors.js";
 import {throwIfCancelled} from "../sampling/errors.js";
 import type {Continuation, ContinueRequest, DrawOptions, SequenceBatch, Token} from "../sampling/model.js";
 import {checkInternals, copyPrefix, evaluateThenSample, TokenSamplerPool} from "./internals.js";
@@ -262,9 +261,6 @@ export class LlamaSequenceBatch implements SequenceBatch {
         this.evaluatedTokens += item.feed.length;
         const draw = await evaluateThenSample(slot.sequence, item.feed,
             (context, batchLogitIndex) => this.samplers.draw(context, batchLogitIndex, temperature, seed));
-        // NaN weights give NaN logits; a sampler that goes on would return NaN weights and log p.
-        if (Number.isNaN(draw.logP) || Number.isNaN(draw.logQ))
-            throw new CorruptModelError("model is corrupt: its output is not a number (NaN logits); the weights are damaged");
         slot.held.push(...item.feed);
         item.feed = [draw.token];
         result.tokens.push(draw.token);

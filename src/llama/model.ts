@@ -45,6 +45,17 @@ export class LlamaLanguageModel implements LanguageModel {
         await this.model.dispose();
     }
 
+    /**
+     * An instruct (chat) model: it has a chat template, and its name says it was tuned to follow
+     * instructions. Base models often ship a template too; the paper samples them raw.
+     */
+    get instruct(): boolean {
+        const metadata = this.model.fileInfo.metadata as {tokenizer?: {chat_template?: unknown}; general?: {name?: unknown}};
+        if (typeof metadata.tokenizer?.chat_template !== "string") return false;
+        const names = `${String(metadata.general?.name ?? "")} ${this.model.filename ?? ""}`;
+        return /instruct|chat|\bit\b|-it[-.]|assistant|\bsft\b|\bdpo\b|\brlhf\b/i.test(names);
+    }
+
     /** EOS and the tokens llama.cpp marks as end of generation (a chat model's end of turn, ...). */
     isEnd(token: Token): boolean {
         return this.model.isEogToken(token as LlamaToken);

@@ -1,6 +1,6 @@
 /** Prompt modes: how a selection becomes the model's prompt tokens. */
 import type {Token as LlamaToken} from "node-llama-cpp";
-import type {PromptMode} from "../protocol/params.js";
+import type {ResolvedPromptMode} from "../protocol/params.js";
 import type {Token} from "../sampling/model.js";
 import type {LlamaLanguageModel} from "./model.js";
 
@@ -13,7 +13,7 @@ export function mathPrompt(problem: string): string {
  * raw: the text as is (base models). math: the paper's prompt. code: the selected code as is, so a
  * base model continues the stub (as HumanEval is run). chat: the model's own chat template.
  */
-export async function buildPrompt(model: LlamaLanguageModel, text: string, mode: PromptMode): Promise<Token[]> {
+export async function buildPrompt(model: LlamaLanguageModel, text: string, mode: ResolvedPromptMode): Promise<Token[]> {
     switch (mode) {
         case "raw":
         case "code":
@@ -27,4 +27,26 @@ export async function buildPrompt(model: LlamaLanguageModel, text: string, mode:
             return contextText.tokenize(model.model.tokenizer) as LlamaToken[] as Token[];
         }
     }
+}
+
+/** Document languages whose text is prose, not code. */
+const PROSE_LANGUAGES = new Set(["plaintext", "markdown", "latex", "tex", "bibtex", "restructuredtext", "asciidoc", "log", "scminput", ""]);
+
+const CODE_LINE = /^\s*(?:def |class |async def |function |import |from \S+ import |#include|fn |func |pub fn |public |private |protected |static |const |let |var |package |module |using |namespace |interface |struct |enum |impl |template<|@\w+)/;
+const LATEX = /\\(?:frac|dfrac|sqrt|boxed|sum|int|prod|lim|cdot|times|le|ge|neq|pi|theta|alpha|beta|infty|binom|pmod|log|sin|cos|tan)\b|\$[^$\n]+\$|\\\(|\\\[/;
+const MATH_WORDS = /\b(?:find|compute|calculate|evaluate|solve|simplify|prove|how many|what is|what are|determine|express)\b/i;
+
+/**
+ * The mode "auto" picks: an instruct model gets its chat template; code (by the document's
+ * language, or by how the text reads) is continued as code; prose with a question, LaTeX or a
+ * maths word gets the paper's maths prompt; anything else goes as it is.
+ */
+export function guessPromptMode(text: string, context: {readonly languageId?: string; readonly instruct: boolean}): ResolvedPromptMode {
+    if (context.instruct) return "chat";
+    const languageId = context.languageId ?? "";
+    if (!PROSE_LANGUAGES.has(languageId)) return "code";
+    const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+    if (lines.some((line) => CODE_LINE.test(line)) || /^\s*```/.test(text)) return "code";
+    if (LATEX.test(text) || text.includes("?") || (MATH_WORDS.test(text) && /\d/.test(text))) return "math";
+    return "raw";
 }

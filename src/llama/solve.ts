@@ -3,19 +3,21 @@
  * as text with their final answers, groups, SMC runs and honest statistics out.
  */
 import {extractFinalAnswer} from "../answers/extract.js";
-import {chooseAnswer, groupAlternatives} from "../answers/group.js";
-import {checkPrompt, type PromptMode, type SamplingParams} from "../protocol/params.js";
+import {answerKey, chooseAnswer, groupAlternatives} from "../answers/group.js";
+import {checkPrompt, type PromptMode, type ResolvedPromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
 import type {Token} from "../sampling/model.js";
 import {type Particle, type Sample, sampleEach, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
 import type {LlamaLanguageModel} from "./model.js";
-import {buildPrompt} from "./prompts.js";
+import {buildPrompt, guessPromptMode} from "./prompts.js";
 
 export interface SolveOptions {
     readonly signal?: AbortSignal;
     readonly onProgress?: (progress: SolveProgress) => void;
     /** Least time between progress reports (0: every model step). */
     readonly progressIntervalMs?: number;
+    /** The document's language, which the "auto" prompt mode reads (VS Code's languageId). */
+    readonly languageId?: string;
     /** What the caller spent before sampling, reported in the statistics. */
     readonly loadMs?: number;
     readonly queuedMs?: number;
@@ -36,12 +38,19 @@ export interface SolveJob {
 /**
  * Solves several prompts with the same parameters, their samples decoded in the same batch (see
  * sampleEach); each result is what solve gives for that prompt and seed, except that its wallMs
- * is the whole call's and progress texts are read after the first prompt.
+ * is the whole call's and progress texts are read after the first prompt. Mode "auto" is decided
+ * per prompt.
  */
 export async function solveEach(model: LlamaLanguageModel, jobs: readonly SolveJob[], mode: PromptMode, params: Omit<SamplingParams, "seed">,
     options: SolveOptions = {}): Promise<SolveResult[]> {
+    const modes: ResolvedPromptMode[] = [];
     const prompts: Token[][] = [];
-    for (const job of jobs) prompts.push(await buildPrompt(model, checkPrompt(job.prompt), mode));
+    for (const job of jobs) {
+        checkPrompt(job.prompt);
+        const resolved = mode === "auto" ? guessPromptMode(job.prompt, {languageId: options.languageId, instruct: model.instruct}) : mode;
+        modes.push(resolved);
+        prompts.push(await buildPrompt(model, job.prompt, resolved));
+    }
     const start = performance.now();
     const {onProgress} = options;
     const results = await sampleEach(model, prompts.map((prompt, i) => ({prompt, seed: jobs[i]!.seed})), params, {
@@ -53,15 +62,16 @@ export async function solveEach(model: LlamaLanguageModel, jobs: readonly SolveJ
     const {method, ...rest} = params;
     return results.map((result, i) => {
         const promptTokens = prompts[i]!;
-        const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, mode));
-        const groups = groupAlternatives(samples, mode);
+        const resolved = modes[i]!;
+        const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, resolved));
+        const groups = groupAlternatives(samples, resolved);
         return {
             method,
-            params: {...rest, seed: jobs[i]!.seed, mode},
+            params: {...rest, seed: jobs[i]!.seed, mode: resolved},
             samples,
             answerIndex: chooseAnswer(groups),
             groups,
-            smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, mode)),
+            smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, resolved)),
             stats: {...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length}
         };
     });
@@ -72,7 +82,7 @@ function toSolveProgress(model: LlamaLanguageModel, promptTokens: readonly Token
     return {...rest, texts: chains.map((tokens) => model.detokenize(tokens, promptTokens))};
 }
 
-function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[], sampled: Sample, mode: PromptMode): SolvedSample {
+function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[], sampled: Sample, mode: ResolvedPromptMode): SolvedSample {
     const text = model.detokenize(sampled.tokens, promptTokens);
     const pieces = model.pieces(sampled.tokens, promptTokens);
     // Character offset of each token: the pieces, read in context, add up to the text.
@@ -94,7 +104,7 @@ function toSolvedSample(model: LlamaLanguageModel, promptTokens: readonly Token[
 }
 
 /** The run's distinct completions with their summed weights, heaviest first. */
-function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run: SmcRunResult, mode: PromptMode): SmcRun {
+function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run: SmcRunResult, mode: ResolvedPromptMode): SmcRun {
     const distinct = new Map<string, {first: Particle; copies: number; weight: number}>();
     for (const particle of run.particles) {
         const key = `${particle.finishReason}:${particle.tokens.join(",")}`;
@@ -108,12 +118,16 @@ function toSmcRun(model: LlamaLanguageModel, promptTokens: readonly Token[], run
     }
     const drawnKey = `${run.particles[run.drawn]!.finishReason}:${run.particles[run.drawn]!.tokens.join(",")}`;
     const entries = [...distinct].sort(([, a], [, b]) => b.weight - a.weight);
-    const particles = entries.map(([, {first, copies, weight}]): SmcParticle => {
+    const described = entries.map(([, {first, copies, weight}]) => {
         const text = model.detokenize(first.tokens, promptTokens);
-        return {
-            origin: first.origin, copies, weight, text, tokenCount: first.tokens.length, finishReason: first.finishReason,
-            logProb: first.logProb, finalAnswer: extractFinalAnswer(text, mode)
-        };
+        const finalAnswer = extractFinalAnswer(text, mode);
+        return {first, copies, weight, text, finalAnswer, key: finalAnswer === null ? "" : answerKey(finalAnswer, mode)};
     });
+    const weightOfAnswer = new Map<string, number>();
+    for (const {key, weight} of described) weightOfAnswer.set(key, (weightOfAnswer.get(key) ?? 0) + weight);
+    const particles = described.map(({first, copies, weight, text, finalAnswer, key}): SmcParticle => ({
+        origin: first.origin, copies, weight, text, tokenCount: first.tokens.length, finishReason: first.finishReason,
+        logProb: first.logProb, finalAnswer, answerWeight: weightOfAnswer.get(key)!
+    }));
     return {particles, drawn: entries.findIndex(([key]) => key === drawnKey), ess: run.ess, logNormaliser: run.logNormaliser};
 }

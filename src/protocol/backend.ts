@@ -2,7 +2,7 @@
  * The JSON-RPC protocol between the extension and the backend process, beside standard LSP:
  * request names, parameters, status and error codes.
  */
-import type {PromptMode} from "./params.js";
+import type {PromptMode, SamplingParams} from "./params.js";
 import type {SolveProgress, SolveResult} from "./results.js";
 
 export const SOLVE_REQUEST = "powerSampling/solve";
@@ -12,14 +12,28 @@ export const PROGRESS_NOTIFICATION = "powerSampling/progress";
 export const LOAD_MODEL_REQUEST = "powerSampling/loadModel";
 /** Client to server as a request; server to client as a notification whenever it changes. */
 export const STATUS = "powerSampling/status";
+/**
+ * Downloads this platform's CUDA build of llama.cpp into the model cache (an explicit user action:
+ * about 320 MB), with progress in the status ("installing"): -> InstallGpuSupportResult.
+ */
+export const INSTALL_GPU_SUPPORT_REQUEST = "powerSampling/installGpuSupport";
+
+export interface InstallGpuSupportResult {
+    /** The GPU backend installed ("cuda"). */
+    readonly backend: string;
+    readonly folder: string;
+}
 
 export interface SolveRequest {
     readonly prompt: string;
     /** A local GGUF path, an `hf:user/repo:quant` URI or an https URL. */
     readonly model: string;
+    /** "auto" picks a mode from the prompt, the document's language and the model (the result says which). */
     readonly mode?: PromptMode;
+    /** The language of the document the prompt came from (VS Code's languageId), for "auto". */
+    readonly languageId?: string;
     /** Sampling parameters (see PARAMETERS); missing ones take their defaults. */
-    readonly params?: Record<string, unknown>;
+    readonly params?: Partial<SamplingParams>;
     /** Echoed in progress notifications; the server makes one up when absent. */
     readonly jobId?: string;
 }
@@ -42,18 +56,20 @@ export interface LoadModelResult {
     readonly loadMs: number;
 }
 
-export type BackendState = "starting" | "idle" | "downloading" | "loading" | "running";
+export type BackendState = "starting" | "idle" | "downloading" | "installing" | "loading" | "running";
 
 /** What llama.cpp runs on, as loaded (not as asked for). */
 export interface ComputeInfo {
-    /** "cpu", or the GPU type llama.cpp runs on ("cuda", "vulkan", "metal"). */
-    readonly gpu: string;
+    /** "cpu", or the GPU backend the model's layers run on ("cuda", "vulkan", "metal"). */
+    readonly backend: string;
     /** GPU device names; empty on the CPU. */
-    readonly devices: string[];
-    readonly offloadedLayers: number | null;
-    readonly totalLayers: number | null;
-    /** Why the CPU runs when a GPU was asked for (no build for it, no driver, out of memory). */
-    readonly fallbackReason: string | null;
+    readonly devices: readonly string[];
+    /** The model's layers on the GPU, of its total. */
+    readonly layers: {readonly offloaded: number; readonly total: number} | null;
+    /** Why the CPU runs when a GPU was asked for or looked for (no build, no driver, out of memory), with how to fix it. */
+    readonly reason: string | null;
+    /** One line for a status bar or a log, e.g. "CUDA (NVIDIA H200), 29/29 layers" or "CPU: ...". */
+    readonly summary: string;
     readonly threads: number;
 }
 
@@ -61,10 +77,12 @@ export interface BackendStatus {
     readonly state: BackendState;
     /** The loaded (or loading) model reference, credentials masked. */
     readonly model: string | null;
-    /** 0..1 while downloading or loading; null when unknown. */
+    /** 0..1 while downloading, installing or loading; null when unknown. */
     readonly progress: number | null;
     readonly compute: ComputeInfo | null;
     readonly contextSize: number | null;
+    /** The loaded model's size in memory (its weights). */
+    readonly modelBytes: number | null;
     /** Jobs waiting, the running one excluded. */
     readonly queueLength: number;
     readonly running: string | null;
@@ -88,6 +106,7 @@ export interface InitializationOptions {
 }
 
 export const GPU_CHOICES = ["auto", "cpu", "cuda", "vulkan", "metal"] as const;
+/** "auto" takes a GPU when one works, else the CPU; a GPU that cannot be used falls back to the CPU with a reason. */
 export type GpuChoice = (typeof GPU_CHOICES)[number];
 
 /** JSON-RPC error codes the backend answers with. */

@@ -103,8 +103,11 @@ export function drawTemperature(params: Pick<SamplingParams, "method" | "alpha">
     }
 }
 
-export const PROMPT_MODES = ["raw", "chat", "math", "code"] as const;
+/** How a selection becomes the model's prompt; "auto" picks one of the others from the text and the model. */
+export const PROMPT_MODES = ["auto", "raw", "chat", "math", "code"] as const;
 export type PromptMode = (typeof PROMPT_MODES)[number];
+/** The mode a prompt was built in. */
+export type ResolvedPromptMode = Exclude<PromptMode, "auto">;
 
 export function resolvePromptMode(value: unknown, name = "mode"): PromptMode {
     if (value === undefined) return "raw";

@@ -2,7 +2,7 @@
  * What a solve returns and reports while it runs: one shape for the command line's JSON, the
  * backend's answers and the panel.
  */
-import type {Method, PromptMode, SamplingParams} from "./params.js";
+import type {Method, ResolvedPromptMode, SamplingParams} from "./params.js";
 
 export interface SolvedSample {
     readonly text: string;
@@ -55,6 +55,8 @@ export interface SmcParticle {
     readonly finishReason: "eos" | "length";
     readonly logProb: number;
     readonly finalAnswer: string | null;
+    /** The weight of every particle with this one's answer (answerKey): the weight vote's share for it. */
+    readonly answerWeight: number;
 }
 
 /** How one SMC run got to its draw. */
@@ -86,7 +88,8 @@ export interface SolveStats {
 
 export interface SolveResult {
     readonly method: Method;
-    readonly params: Omit<SamplingParams, "method"> & {readonly mode: PromptMode};
+    /** The mode is the one the prompt was built in ("auto" resolved). */
+    readonly params: Omit<SamplingParams, "method"> & {readonly mode: ResolvedPromptMode};
     /** params.samples samples: chains, or one draw per SMC run. */
     readonly samples: SolvedSample[];
     /** The sample to show: the likeliest member of the largest answer group. */

@@ -8,16 +8,19 @@
  * - output.weight[j][v] = log P(j | v), so the logits are the log transition probabilities.
  */
 import {InvalidInputError} from "../sampling/errors.js";
-import {writeGguf, type GgufMetadataEntry, type GgufTensor} from "../gguf/writer.js";
+import {writeGguf, type GgufFile, type GgufMetadataEntry, type GgufTensor} from "../gguf/writer.js";
 
 /** The start state (BOS). */
 export const MARKOV_BOS = "<s>";
 /** The end state (EOS). */
 export const MARKOV_EOS = "</s>";
+/** A row for every other state: the prompt's bytes and <unk> (so a prompt of any text leads somewhere known). */
+export const MARKOV_ANY = "*";
 
 /**
  * A chain: its tokens (in vocabulary order) and, for "<s>" and every token, the probabilities of
- * the next token (a declared token or "</s>"). Omitted next tokens have probability 0.
+ * the next token (a declared token or "</s>"). Omitted next tokens have probability 0. An optional
+ * "*" row applies after any other token (the byte tokens a prompt of other text is made of).
  */
 export interface MarkovSpec {
     readonly tokens: readonly string[];
@@ -93,7 +96,7 @@ export function parseMarkovSpec(json: unknown): MarkovSpec {
     for (const [state, rowValue] of Object.entries(transitionsValue)) {
         const where = `transitions[${JSON.stringify(state)}]`;
         if (state === MARKOV_EOS) fail(`${where}: "${MARKOV_EOS}" is the end state and has no row`);
-        if (state !== MARKOV_BOS && !declared.has(state)) fail(`${where}: "${state}" is not a declared token`);
+        if (state !== MARKOV_BOS && state !== MARKOV_ANY && !declared.has(state)) fail(`${where}: "${state}" is not a declared token`);
         if (!isPlainObject(rowValue))
             return fail(`${where} must be an object of next-token probabilities, got ${describe(rowValue)}`);
         const row: [string, number][] = [];
@@ -154,6 +157,11 @@ export interface MarkovModelOptions {
 
 /** Writes `spec` (validated first) as a GGUF file at `outPath`. */
 export async function writeMarkovModel(spec: MarkovSpec, outPath: string, options: MarkovModelOptions = {}): Promise<void> {
+    await writeGguf(outPath, markovModelFile(spec, options));
+}
+
+/** The GGUF contents of `spec`'s model (validated first), to write whole or split into parts. */
+export function markovModelFile(spec: MarkovSpec, options: MarkovModelOptions = {}): GgufFile {
     const checked = parseMarkovSpec(spec);
     const vocab = markovVocabulary(checked);
     const nVocab = vocab.length;
@@ -173,11 +181,14 @@ export async function writeMarkovModel(spec: MarkovSpec, outPath: string, option
     // Row j (next token), column v (current token) = log P(j | v). Columns >= nVocab are never active.
     const id = new Map(vocab.map((token, i) => [token, i]));
     const output = new Float32Array(d * nVocab).fill(IMPOSSIBLE_LOGIT);
-    for (const [state, row] of Object.entries(checked.transitions)) {
-        const v = id.get(state)!;
+    const fill = (v: number, row: Readonly<Record<string, number>>) => {
         for (const [next, p] of Object.entries(row))
             if (p > 0) output[id.get(next)! * d + v] = Math.log(p);
-    }
+    };
+    for (const [state, row] of Object.entries(checked.transitions)) if (state !== MARKOV_ANY) fill(id.get(state)!, row);
+    const anyRow = checked.transitions[MARKOV_ANY];
+    // <unk> and the byte tokens (ids 0 and 3 .. 258) take the "*" row.
+    if (anyRow) for (let v = 0; v < MARKOV_FIRST_TOKEN_ID; v++) if (v === 0 || v > 2) fill(v, anyRow);
 
     // RMS-norm maps e_v to e_v / sqrt(1/d + eps); this weight maps it back to exactly e_v.
     const outputNorm = new Float32Array(d).fill(Math.sqrt(1 / d + rmsEps));
@@ -215,7 +226,7 @@ export async function writeMarkovModel(spec: MarkovSpec, outPath: string, option
         ...(endOfTurn === undefined ? [] : [{key: "tokenizer.ggml.eot_token_id", type: "uint32", value: endOfTurn} as const]),
         ...(options.chatTemplate === undefined ? [] : [{key: "tokenizer.chat_template", type: "string", value: options.chatTemplate} as const]),
     ];
-    await writeGguf(outPath, {metadata, tensors});
+    return {metadata, tensors};
 }
 
 /** tokenizer.ggml.* for a SentencePiece ("llama") vocabulary with <unk>=0, <s>=1, </s>=2. */

@@ -2,10 +2,13 @@
 /**
  * Wires the panel: host messages and UI events go through the reducer, the state is saved with
  * setState after each one, and rendering is coalesced to one per animation frame (progress can
- * arrive several times a second). Clicks and keys are handled by delegation on the document.
+ * arrive several times a second). Clicks, changes and keys are handled by delegation on the
+ * document. While a run goes, the status line's time left is refreshed every second. When the
+ * panel gains focus with nothing focused, focus starts at the top: the status line, else the
+ * first control.
  */
 import type {FromPanel} from "../protocol/panel.js";
-import {cardToFocus, intentOf} from "./events.js";
+import {cardToFocus, changeOf, intentOf, selectOnFocus} from "./events.js";
 import {isToPanel, reduce, restoreState, type ViewEvent, type ViewState} from "./model.js";
 import {render} from "./render.js";
 
@@ -24,31 +27,46 @@ export interface PanelController {
     state(): ViewState;
 }
 
+const TICK_MS = 1000;
+
 export function startPanel(win: Window, api: VsCodeApi): PanelController {
     const doc = win.document;
     let state = restoreState(api.getState());
     let pending: number | null = null;
 
+    const draw = () => render(state, doc, Date.now());
     const flush = () => {
         if (pending !== null) {
             cancel(pending);
             pending = null;
         }
-        render(state, doc);
+        draw();
     };
     const raf = typeof win.requestAnimationFrame === "function";
     const schedule = () => {
         if (pending !== null) return;
-        pending = raf ? win.requestAnimationFrame(() => { pending = null; render(state, doc); })
-            : win.setTimeout(() => { pending = null; render(state, doc); }, 16);
+        pending = raf ? win.requestAnimationFrame(() => { pending = null; draw(); })
+            : win.setTimeout(() => { pending = null; draw(); }, 16);
     };
     const cancel = (handle: number) => (raf ? win.cancelAnimationFrame(handle) : win.clearTimeout(handle));
+
+    // While a run goes, the time left is refreshed every second; no timer otherwise.
+    let ticking: number | null = null;
+    const tickWhileRunning = () => {
+        const running = state.runs.some((run) => run.status === "running");
+        if (running && ticking === null) ticking = win.setInterval(schedule, TICK_MS);
+        if (!running && ticking !== null) {
+            win.clearInterval(ticking);
+            ticking = null;
+        }
+    };
 
     const dispatch = (event: ViewEvent) => {
         const next = reduce(state, event);
         if (next === state) return;
         state = next;
         api.setState(state);
+        tickWhileRunning();
         schedule();
     };
 
@@ -56,20 +74,35 @@ export function startPanel(win: Window, api: VsCodeApi): PanelController {
         if (isToPanel(event.data)) dispatch(event.data);
     });
     doc.addEventListener("click", (event) => {
-        const intent = intentOf(event.target);
+        const intent = intentOf(event.target, state);
         if (intent === null) return;
         if (intent.post !== undefined) api.postMessage(intent.post);
         if (intent.ui !== undefined) dispatch(intent.ui);
+    });
+    doc.addEventListener("change", (event) => {
+        const draft = changeOf(event.target);
+        if (draft !== null) dispatch(draft);
     });
     doc.addEventListener("keydown", (event) => {
         if (event.altKey || event.ctrlKey || event.metaKey) return;
         const card = cardToFocus(event.target, event.key);
         if (card === null) return;
         event.preventDefault();
-        card.focus();
+        const select = selectOnFocus(card);
+        if (select !== null) dispatch(select);
+        flush();
+        // The card was rebuilt: focus the one now selected.
+        (doc.querySelector<HTMLElement>(`.alternative[data-ref="${card.dataset.ref}"]`) ?? card).focus();
     });
-
-    render(state, doc);
+    win.addEventListener("focus", () => {
+        if (doc.activeElement !== null && doc.activeElement !== doc.body) return;
+        const top = doc.querySelector<HTMLElement>("#status") ?? doc.querySelector<HTMLElement>("button, select, [tabindex='0']");
+        if (top === null) return;
+        if (!top.hasAttribute("tabindex") && top.id === "status") top.setAttribute("tabindex", "-1");
+        top.focus();
+    });
+    tickWhileRunning();
+    draw();
     api.postMessage({type: "ready"});
     return {dispatch, flush, state: () => state};
 }

@@ -8,31 +8,28 @@
  *
  * Stable DOM hooks (for end-to-end tests; the main run is the first runStarted of a problem):
  *   #app                      the panel root
- *   #status                   the main run's state: "Running" | "Done" | "Stopped" | "Error"
- *                             (also data-state="running|done|stopped|error"; role=status, aria-live)
+ *   .panel-header             select[data-choice="preset"|"mode"|"samples"] (the next run's choices, each preset's
+ *                             option with its estimate), button[data-action="selectModel"], button[data-action="runAgain"]
+ *   #status                   the main run's state line: "Running · 34 % · about 40 s left" | "Done in 8.2 s" | "Stopped" |
+ *                             "Error" (data-state="running|done|stopped|error"; role=status, aria-live)
  *   #primary                  the main run's section; data-run-id, data-method, data-state
+ *   .estimate                 while running: the expected tokens (data-estimate-tokens) and time
  *   #stop                     Stop button of the main run while it runs (posts {type:"stop", runId})
- *   #stream                   the streaming text of the main run (Markdown rendered); shown while it
- *                             runs and, with the partial text, after Stopped / Error; gone once Done
+ *   #stream                   the streaming text of the main run while it runs; a stopped run's partial text
  *   #error                    error box of a failed main run (role=alert), the message in .error-message
- *   #answer                   the final answer block once Done; contains the final answer text,
- *                             which is also in its data-answer attribute (raw, unrendered)
- *   #answer .full-text        <details> with the chosen sample's full text; inside it
- *                             button[data-view="rendered"|"raw"] toggle; the raw view is pre.raw-text
- *                             with mark.changed[data-offset] (title "rewritten by an accepted MCMC move …")
- *   .alternative              a card per alternative (#primary .alternative for the main run's),
- *                             data-index = index into result.samples; .alternative.chosen is the answer
- *   .group                    an answer group (data-key, data-count), its .share text like "3/4 · 75 %"
- *   button[data-action="insert"|"replace"|"copy"|"diff"][data-index][data-run-id]
- *                             in each card and in #answer (for the chosen one); replace and diff are
- *                             disabled when the run had no selection
- *   [data-rerun="low-temperature"], [data-rerun="standard"]
- *                             comparison buttons (in #primary once it is not running; a button for the
- *                             run's own method is left out; disabled while that comparison runs)
- *   #compare                  comparison section (hidden until a re-run starts); one
- *                             .run[data-run-id][data-method][data-state] column per run, main run first,
- *                             each with .run-status, .answer[data-answer], and for re-runs .stop,
- *                             .stream, .error, .alternative cards
+ *   #answer                   the shown answer once Done (data-answer: the raw final answer; data-ref: which
+ *                             alternative), or a stopped run's partial text (data-ref="partial"); its one action bar:
+ *                             button[data-action="insert"|"replace"|"copy"|"diff"][data-ref][data-run-id]
+ *   #answer .full-text        the shown alternative's text; button[data-view="rendered"|"raw"] for power runs, the raw
+ *                             view is pre.raw-text with mark.changed[data-offset]
+ *   .cards[role=listbox]      the alternatives (or an SMC run's particles) as .alternative[role=option][data-ref] cards,
+ *                             one tab stop, arrow keys select; .alternative.chosen is the answer
+ *   #how                      "How it got there" (a collapsed <details>): figures, .smc-run particles and ESS plot,
+ *                             [data-compare="low-temperature"|"standard"|"power"|"smc"] buttons
+ *   [data-follow="thorough"|"explore"]  follow-up buttons once a run has ended
+ *   #compare                  comparison section (hidden until a re-run starts); one .run[data-run-id][data-method][data-state]
+ *                             column per run, main run first
+ *   #history                  this workspace's runs: button[data-reopen=runId]
  *   #live                     aria-live region announcing comparison runs' state changes
  */
 import {startPanel, type VsCodeApi} from "./controller.js";

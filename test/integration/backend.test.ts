@@ -92,7 +92,7 @@ describe("backend process (power-sampling serve --stdio)", function () {
         const status = await backend.connection.sendRequest(STATUS) as BackendStatus;
         assert.equal(status.model, STORIES);
         assert.equal(status.state, "idle");
-        assert.equal(status.compute!.gpu, "cpu");
+        assert.equal(status.compute!.backend, "cpu");
         assert.equal(status.compute!.threads, 1);
         assert.ok(status.contextSize! > 0);
     });
@@ -165,7 +165,8 @@ describe("backend process (power-sampling serve --stdio)", function () {
             [{particles: 1000}, ERROR_CODES.invalidParams, /particles must be an integer in 1\.\.256/],
             [{alternatives: 3}, ERROR_CODES.invalidParams, /unknown sampling parameter "alternatives"/],
             [{prompt: "x".repeat(2 * 1024 * 1024)}, ERROR_CODES.invalidParams, /the prompt is over 1,048,576 bytes/],
-            [{mode: "poetry"}, ERROR_CODES.invalidParams, /mode must be one of raw, chat, math, code/],
+            [{prompt: "ab".repeat(10 * 1024 * 1024)}, ERROR_CODES.invalidParams, /the prompt is over 1,048,576 bytes/],
+            [{mode: "poetry"}, ERROR_CODES.invalidParams, /mode must be one of auto, raw, chat, math, code, got "poetry"/],
             [{method: "beam"}, ERROR_CODES.invalidParams, /method must be one of/],
             [{prompt: 42}, ERROR_CODES.invalidParams, /prompt must be a string/],
             [{model: ""}, ERROR_CODES.invalidParams, /model must name/],
@@ -184,6 +185,15 @@ describe("backend process (power-sampling serve --stdio)", function () {
         assert.equal(positional.code, ERROR_CODES.invalidParams, positional.message);
         const ok = await solve({method: "greedy", maxTokens: 8});
         assert.equal(answer(ok).text, "Aa0");
+    });
+
+    it("masks credentials in a model reference: in the error and in the status", async () => {
+        backend.statuses.length = 0;
+        const error = await rejection(solve({model: "https://user:hunter2@127.0.0.1:9/model.gguf?token=s3cret&x=1"}));
+        assert.equal(error.code, ERROR_CODES.modelUnavailable);
+        const seen = [error.message, ...backend.statuses.map((s) => JSON.stringify(s))].join("\n");
+        assert.ok(!seen.includes("hunter2") && !seen.includes("s3cret"), seen);
+        assert.match(error.message, /127\.0\.0\.1:9/, "the rest of the reference is still named");
     });
 
     it("refuses what would not fit in memory, saying what it needs, before allocating it", async () => {

@@ -7,15 +7,13 @@ import {strict as assert} from "node:assert";
 import {mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {buildCli, describeRun, runCli, type CliResult} from "../support/cli.js";
+import {assertBadInput, buildCli, describeRun, runCli, type CliResult} from "../support/cli.js";
 import {sharedModel} from "../support/shared.js";
 
 const STORIES = sharedModel("stories260K.gguf");
 /** stories260K's trained context (llama.context_length in the GGUF). */
 const STORIES_CONTEXT = 2048;
 const PROMPT = "Once upon a time";
-/** Bad input must be refused quickly: model loading takes about a second, sampling never starts. */
-const BAD_INPUT_MAX_MS = 10_000;
 
 interface JsonSample {
     text: string;
@@ -93,22 +91,6 @@ function assertJsonShape(json: JsonResult): void {
     assert.ok(stats.acceptedSteps <= stats.mcmcSteps, "acceptedSteps <= mcmcSteps");
     const kept = json.samples.reduce((sum, s) => sum + s.tokenCount, 0);
     assert.ok(stats.proposedTokens >= kept, `proposedTokens ${stats.proposedTokens} >= kept tokens ${kept}`);
-}
-
-/** Exit 2, one line "power-sampling: ..." on stderr matching every pattern, no stack, empty stdout, quick. */
-function assertBadInput(result: CliResult, ...patterns: (RegExp | string)[]): void {
-    const context = describeRun(result);
-    assert.ok(!result.timedOut, `hung: killed after ${Math.round(result.ms)} ms\n${context}`);
-    assert.equal(result.code, 2, `expected exit 2\n${context}`);
-    assert.equal(result.stdout, "", `stdout must be empty\n${context}`);
-    assert.match(result.stderr, /^power-sampling: [^\n]+\n$/, `stderr must be exactly one "power-sampling: " line\n${context}`);
-    assert.ok(!result.stderr.includes("    at "), `stack trace on stderr\n${context}`);
-    assert.ok(!/internal error/.test(result.stderr), `bad input reported as an internal error\n${context}`);
-    for (const pattern of patterns) {
-        if (typeof pattern === "string") assert.ok(result.stderr.includes(pattern), `stderr should contain ${JSON.stringify(pattern)}\n${context}`);
-        else assert.match(result.stderr, pattern, `stderr should match ${pattern}\n${context}`);
-    }
-    assert.ok(result.ms < BAD_INPUT_MAX_MS, `took ${Math.round(result.ms)} ms to refuse bad input`);
 }
 
 describe("power-sampling command line (dist/cli.js, real llama.cpp)", function () {

@@ -5,6 +5,8 @@ import {MARKOV_FIRST_TOKEN_ID, markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN,
 import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
 import {SHAPES, writeShapeModel} from "../../src/testmodels/shapes.js";
 import {LlamaFixture} from "../support/llama.js";
+import {resolveParams} from "../../src/protocol/params.js";
+import {sample} from "../../src/sampling/run.js";
 
 /** Self-loops, an end probability in the middle of rows, and a small probability (0.001). */
 const WEATHER_CHAIN: MarkovSpec = parseMarkovSpec({
@@ -118,5 +120,22 @@ describe("random-weight shape model in llama.cpp", function () {
         } finally {
             await context.dispose();
         }
+    });
+});
+
+describe("a Markov GGUF with a row for any other state", function () {
+    this.timeout(60_000);
+    const fixture = new LlamaFixture();
+    before(() => fixture.open());
+    after(() => fixture.close());
+
+    it("after a prompt of arbitrary text (byte tokens), the \"*\" row decides the next token", async () => {
+        const model = await fixture.markovModel("any-state", parseMarkovSpec({
+            tokens: ["\\boxed{42}"],
+            transitions: {"<s>": {"\\boxed{42}": 1}, "*": {"\\boxed{42}": 1}, "\\boxed{42}": {"</s>": 1}}
+        }));
+        const result = await sample(model, model.tokenize("What is 6 times 7? Think!"), resolveParams({method: "standard", maxTokens: 4, samples: 5, seed: 1}));
+        assert.deepEqual(result.samples.map((s) => model.detokenize(s.tokens)), Array(5).fill("\\boxed{42}"));
+        assert.ok(result.samples.every((s) => s.finishReason === "eos" && Math.abs(s.logProb) < 1e-4));
     });
 });

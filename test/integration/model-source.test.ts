@@ -5,52 +5,25 @@
  */
 import {strict as assert} from "node:assert";
 import {execFile, spawn} from "node:child_process";
-import {copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from "node:fs/promises";
+import {copyFile, mkdir, mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {existsSync} from "node:fs";
-import http from "node:http";
-import type {AddressInfo} from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {pathToFileURL} from "node:url";
 import {promisify} from "node:util";
-import {cachedModelPath, isRemoteReference, resolveModelSource, type ModelDownloadProgress} from "../../src/backend/model-source.js";
-import {CancelledError, InvalidInputError} from "../../src/sampling/errors.js";
+import {cachedModelPath, resolveModelSource, setAsideCachedModel, type ModelDownloadProgress} from "../../src/backend/model-source.js";
+import {isRemoteReference} from "../../src/protocol/model-reference.js";
+import {validateGgufModel} from "../../src/gguf/validate.js";
+import {CancelledError} from "../../src/sampling/errors.js";
+import {markovModelFile, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
 import {REPO_ROOT} from "../support/cli.js";
+import {writeSplit} from "../support/corrupt-ggufs.js";
+import {assertInvalidInput, closedPort, filesIn, literally, within, withoutNetwork} from "../support/downloads.js";
 import {sharedModel} from "../support/shared.js";
 import {JUNK, MODEL_PATH, ModelServer, STALL_PATH} from "../support/model-server.js";
 
 const MODEL = sharedModel("stories260K.gguf");
 const RESOLVE_SCRIPT = path.join(REPO_ROOT, "test", "support", "resolve-model.ts");
-
-/** Rejects when `promise` takes longer than `ms`, so a hang fails with a clear message. */
-async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    });
-    try {
-        return await Promise.race([promise, timeout]);
-    } finally {
-        clearTimeout(timer);
-    }
-}
-
-/** Runs `body` with `fetch` replaced by a trap that fails and counts every attempt. */
-async function withoutNetwork<T>(body: () => Promise<T>): Promise<{result: T | Error; attempts: string[]}> {
-    const original = globalThis.fetch;
-    const attempts: string[] = [];
-    globalThis.fetch = (async (input: string | URL | Request) => {
-        attempts.push(String(input instanceof Request ? input.url : input));
-        throw new Error("network access attempted in an offline test");
-    }) as typeof fetch;
-    try {
-        return {result: await body(), attempts};
-    } catch (error) {
-        return {result: error as Error, attempts};
-    } finally {
-        globalThis.fetch = original;
-    }
-}
 
 /** resolveModelSource in a separate Node process: another window or a script sharing the cache. */
 async function resolveInChild(reference: string, cacheDir: string): Promise<string> {
@@ -63,33 +36,6 @@ async function exitedPid(): Promise<number> {
     const child = spawn("true");
     await new Promise((resolve) => child.once("exit", resolve));
     return child.pid!;
-}
-
-async function closedPort(): Promise<number> {
-    const server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    const {port} = server.address() as AddressInfo;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-}
-
-async function filesIn(dir: string): Promise<string[]> {
-    try {
-        return await readdir(dir);
-    } catch {
-        return [];
-    }
-}
-
-function assertInvalidInput(error: unknown, ...patterns: RegExp[]): true {
-    assert.ok(error instanceof InvalidInputError, `expected InvalidInputError, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
-    assert.ok(!error.message.includes("\n"), `message is not one line: ${JSON.stringify(error.message)}`);
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-}
-
-function escape(text: string): RegExp {
-    return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
 }
 
 function assertMonotonic(events: ModelDownloadProgress[], total: number, file: string): void {
@@ -162,8 +108,8 @@ describe("model sources", function () {
 
         it("a missing file is an InvalidInputError naming the path", async () => {
             const missing = path.join(scratch, "nope.gguf");
-            await assert.rejects(resolveModelSource(missing, {cacheDir}), (error) => assertInvalidInput(error, /^model file not found: /, escape(missing)));
-            await assert.rejects(resolveModelSource(pathToFileURL(missing).href, {cacheDir}), (error) => assertInvalidInput(error, escape(missing)));
+            await assert.rejects(resolveModelSource(missing, {cacheDir}), (error) => assertInvalidInput(error, /^model file not found: /, literally(missing)));
+            await assert.rejects(resolveModelSource(pathToFileURL(missing).href, {cacheDir}), (error) => assertInvalidInput(error, literally(missing)));
         });
 
         it("never report progress", async () => {
@@ -245,7 +191,7 @@ describe("model sources", function () {
         it("a download that stops receiving data fails as stalled and leaves no complete-looking file", async () => {
             const url = server.url(STALL_PATH);
             const started = performance.now();
-            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir, stallTimeoutMs: 300}), (error) => assertInvalidInput(error, /stalled/, escape(url))), "stall");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir, stallTimeoutMs: 300}), (error) => assertInvalidInput(error, /stalled/, literally(url))), "stall");
             const elapsed = performance.now() - started;
             assert.ok(elapsed < 3000, `stall detected after ${elapsed.toFixed(0)} ms`);
             assert.equal(existsSync(cachedModelPath(url, cacheDir)), false);
@@ -314,27 +260,27 @@ describe("model sources", function () {
 
         it("404 is an InvalidInputError naming the URL", async () => {
             const url = server.url("/missing.gguf");
-            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /404|not found/i, escape(url))), "404");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /404|not found/i, literally(url))), "404");
             assert.deepEqual(await filesIn(cacheDir), []);
         });
 
         it("a refused connection is an InvalidInputError naming the URL", async () => {
             const url = `http://127.0.0.1:${await closedPort()}/stories260K.gguf`;
             const started = performance.now();
-            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /connection refused/i, escape(url))), "refused");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /connection refused/i, literally(url))), "refused");
             assert.ok(performance.now() - started < 5000);
             assert.deepEqual(await filesIn(cacheDir), []);
         });
 
         it("a file that is not GGUF is an InvalidInputError and leaves nothing in the cache", async () => {
             const url = server.url("/junk.gguf");
-            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /not a GGUF/, escape(url))), "junk");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /not a GGUF/, literally(url))), "junk");
             assert.deepEqual(await filesIn(cacheDir), []);
         });
 
         it("a downloaded file that turns out not to be GGUF is deleted and reported", async () => {
             const url = server.url("/replaced.gguf");
-            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /not a GGUF/, /deleted/, escape(url))), "replaced");
+            await within(10_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) => assertInvalidInput(error, /not a GGUF/, /deleted/, literally(url))), "replaced");
             assert.ok((server.requests.get("/replaced.gguf") ?? 0) >= 2, "the download never happened");
             assert.deepEqual(await filesIn(cacheDir), []);
         });
@@ -348,6 +294,97 @@ describe("model sources", function () {
             assert.equal(file, target);
             assert.ok((await readFile(file)).equals(model));
             assert.ok(server.total > 0);
+        });
+
+        it("a cached file cut short (kept by an earlier version) is set aside and downloaded again", async () => {
+            const url = server.url(MODEL_PATH);
+            const target = cachedModelPath(url, cacheDir);
+            await mkdir(cacheDir, {recursive: true});
+            const cut = model.subarray(0, model.length - 1000);
+            await writeFile(target, cut);
+            const file = await within(15_000, resolveModelSource(url, {cacheDir}), "download over a truncated file");
+            assert.equal(file, target);
+            assert.ok((await readFile(file)).equals(model));
+            const [, aside] = await filesIn(cacheDir);
+            assert.match(aside!, /^stories260K-[0-9a-f]{12}\.gguf\.corrupt-\d{8}T\d{6}\.\d{3}Z$/);
+            assert.ok((await readFile(path.join(cacheDir, aside!))).equals(cut), "the set-aside file is the truncated one, kept");
+        });
+
+        it("a download cut short is set aside under its staging name, and the next resolve downloads the file again", async () => {
+            const url = server.url("/flaky/stories260K.gguf");
+            const cut = model.subarray(0, model.length - 1000);
+            server.serve("/flaky/stories260K.gguf", cut);
+            await within(15_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) =>
+                assertInvalidInput(error, /^model is corrupt: downloaded from /, literally(url), /the file is cut short/, /set aside as .*\.download\.gguf\.corrupt-/)), "truncated download");
+            assert.equal(existsSync(cachedModelPath(url, cacheDir)), false, "a truncated download got the final name");
+            server.serve("/flaky/stories260K.gguf", model);
+            const file = await within(15_000, resolveModelSource(url, {cacheDir}), "download after the truncated one");
+            assert.ok((await readFile(file)).equals(model));
+            const names = await filesIn(cacheDir);
+            assert.equal(names.length, 2, names.join(", "));
+            assert.ok((await readFile(path.join(cacheDir, names.find((name) => name.includes(".corrupt-"))!))).equals(cut));
+        });
+
+        it("setAsideCachedModel renames a cached download (llama.cpp could not load it) so that the next resolve downloads it again", async () => {
+            const url = server.url(MODEL_PATH);
+            assert.equal(await setAsideCachedModel(url, cacheDir), null, "nothing cached yet");
+            const file = await within(15_000, resolveModelSource(url, {cacheDir}), "download");
+            const requests = server.total;
+            const aside = await setAsideCachedModel(url, cacheDir);
+            assert.ok(aside?.startsWith(`${file}.corrupt-`), String(aside));
+            assert.equal(existsSync(file), false);
+            assert.ok((await readFile(aside!)).equals(model), "set aside, not deleted");
+            assert.equal(await within(15_000, resolveModelSource(url, {cacheDir}), "download again"), file);
+            assert.ok(server.total > requests, "the next resolve did not download");
+            await assert.rejects(setAsideCachedModel(MODEL, cacheDir), (error) => assertInvalidInput(error, /not a remote model reference/));
+            assert.ok(existsSync(MODEL), "a local model is never renamed");
+        });
+
+        describe("a model split into several files", () => {
+            let parts: Buffer[];
+            const partUrl = (name: string, i: number) => server.url(`/split/${name}-0000${i + 1}-of-00002.gguf`);
+
+            before(async () => {
+                const dir = await mkdtemp(path.join(os.tmpdir(), "split-model-"));
+                try {
+                    const first = await writeSplit(path.join(dir, "pivotal"), markovModelFile(PIVOTAL_CHAIN), [5, 7]);
+                    parts = await Promise.all([first, first.replace("-00001-of-", "-00002-of-")].map((file) => readFile(file)));
+                } finally {
+                    await rm(dir, {recursive: true, force: true});
+                }
+            });
+
+            it("downloads every part, checks them together and gives them the names llama.cpp looks for", async () => {
+                parts.forEach((part, i) => server.serve(new URL(partUrl("pivotal", i)).pathname, part));
+                const url = partUrl("pivotal", 0);
+                const file = await within(20_000, resolveModelSource(url, {cacheDir}), "split download");
+                const stem = path.basename(cachedModelPath(url, cacheDir), ".gguf");
+                assert.equal(file, path.join(cacheDir, `${stem}-00001-of-00002.gguf`));
+                assert.deepEqual(await filesIn(cacheDir), [`${stem}-00001-of-00002.gguf`, `${stem}-00002-of-00002.gguf`]);
+                assert.equal((await validateGgufModel(file)).files.length, 2);
+                const requests = server.total;
+                assert.equal(await resolveModelSource(url, {cacheDir}), file);
+                assert.equal(server.total, requests, "the cached split model was downloaded again");
+            });
+
+            it("refuses parts that repeat a tensor as corrupt, and sets every part aside", async () => {
+                const dir = await mkdtemp(path.join(os.tmpdir(), "split-model-"));
+                try {
+                    const first = await writeSplit(path.join(dir, "repeated"), markovModelFile(PIVOTAL_CHAIN), [5, 7], (split) => {
+                        split[1] = {...split[1]!, tensors: [...split[1]!.tensors, split[0]!.tensors[0]!]};
+                    });
+                    for (const [i, file] of [first, first.replace("-00001-of-", "-00002-of-")].entries())
+                        server.serve(new URL(partUrl("repeated", i)).pathname, await readFile(file));
+                } finally {
+                    await rm(dir, {recursive: true, force: true});
+                }
+                const url = partUrl("repeated", 0);
+                await within(20_000, assert.rejects(resolveModelSource(url, {cacheDir}), (error) =>
+                    assertInvalidInput(error, /^model is corrupt: downloaded from /, /tensor "token_embd\.weight" appears in part 1 and again in part 2 of 2/)), "split download");
+                const names = await filesIn(cacheDir);
+                assert.equal(names.length, 2, names.join(", "));
+                assert.ok(names.every((name) => /\.download-0000[12]-of-00002\.gguf\.corrupt-/.test(name)), names.join(", "));
+            });
         });
 
         it("the cache file name is deterministic per reference", () => {
@@ -375,7 +412,7 @@ describe("model sources", function () {
         for (const reference of malformed) {
             it(`rejects ${JSON.stringify(reference)} without any request`, async () => {
                 const {result, attempts} = await withoutNetwork(() => resolveModelSource(reference, {cacheDir}));
-                assertInvalidInput(result, /Hugging Face/, escape(reference));
+                assertInvalidInput(result, /Hugging Face/, literally(reference));
                 assert.deepEqual(attempts, []);
                 assert.equal(existsSync(cacheDir), false);
             });
@@ -384,7 +421,7 @@ describe("model sources", function () {
         it("rejects unsupported schemes without any request", async () => {
             for (const reference of ["ftp://127.0.0.1/model.gguf", "s3://bucket/model.gguf"]) {
                 const {result, attempts} = await withoutNetwork(() => resolveModelSource(reference, {cacheDir}));
-                assertInvalidInput(result, /unsupported/, escape(reference));
+                assertInvalidInput(result, /unsupported/, literally(reference));
                 assert.deepEqual(attempts, []);
             }
             assert.equal(server.total, 0);

@@ -9,21 +9,12 @@ import type {LlamaLanguageModel} from "../../src/llama/model.js";
 import {resolveParams, type SamplingParams} from "../../src/protocol/params.js";
 import {sample, type SamplingResult} from "../../src/sampling/run.js";
 import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
-import {markovVocabulary, parseMarkovSpec, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
+import {markovVocabulary, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
+import {VARIABLE_LENGTH_SPEC} from "../support/chains.js";
 import {LlamaFixture, referenceLogProbs} from "../support/llama.js";
 import {tvNoiseQuantile} from "../support/noise.js";
 import {sharedModel} from "../support/shared.js";
 
-/** Completions end with EOS after 1-3 tokens or are cut at 4: lengths vary. */
-const VARIABLE_LENGTH = parseMarkovSpec({
-    tokens: ["x", "y", "z"],
-    transitions: {
-        "<s>": {x: 0.5, y: 0.3, z: 0.2},
-        x: {"</s>": 0.45, x: 0.05, y: 0.25, z: 0.25},
-        y: {"</s>": 0.1, x: 0.3, y: 0.1, z: 0.5},
-        z: {"</s>": 0.6, x: 0.15, y: 0.15, z: 0.1}
-    }
-});
 
 describe("power sampling through llama.cpp", function () {
     this.timeout(300_000);
@@ -39,11 +30,11 @@ describe("power sampling through llama.cpp", function () {
     describe("on a Markov chain with completions of different lengths", () => {
         const maxTokens = 4;
         const draws = 400;
-        const next = markovNextTokenDistribution(VARIABLE_LENGTH);
+        const next = markovNextTokenDistribution(VARIABLE_LENGTH_SPEC);
         const target = powerDistribution(enumerateCompletions(next, 2, maxTokens), 4);
         const bound = tvNoiseQuantile(target, draws);
         let model: LlamaLanguageModel;
-        before(async () => { model = await fixture.markovModel("variable-length", VARIABLE_LENGTH); });
+        before(async () => { model = await fixture.markovModel("variable-length", VARIABLE_LENGTH_SPEC); });
 
         it("power draws p^alpha within the sampling-noise bound", async () => {
             const result = await run(model, {method: "power", alpha: 4, blockSize: maxTokens, maxTokens, mcmcSteps: 50, samples: draws});

@@ -8,20 +8,11 @@ import {resolveParams, type SamplingParams} from "../../src/protocol/params.js";
 import {empiricalDistribution, enumerateCompletions, powerDistribution, temperedDistribution, totalVariation} from "../../src/sampling/exact.js";
 import {sample, type SamplingResult} from "../../src/sampling/run.js";
 import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
-import {markovVocabulary, MARKOV_EOS, parseMarkovSpec, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
+import {markovVocabulary, MARKOV_EOS, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
+import {VARIABLE_LENGTH_SPEC} from "../support/chains.js";
 import {LlamaFixture} from "../support/llama.js";
 import {tvNoiseQuantile} from "../support/noise.js";
 
-/** Completions end after 1-3 tokens or are cut at 4: lengths vary, and the weights of particles part ways. */
-const VARIABLE_LENGTH = parseMarkovSpec({
-    tokens: ["x", "y", "z"],
-    transitions: {
-        "<s>": {x: 0.5, y: 0.3, z: 0.2},
-        x: {"</s>": 0.45, x: 0.05, y: 0.25, z: 0.25},
-        y: {"</s>": 0.1, x: 0.3, y: 0.1, z: 0.5},
-        z: {"</s>": 0.6, x: 0.15, y: 0.15, z: 0.1}
-    }
-});
 
 describe("Power-SMC through llama.cpp", function () {
     this.timeout(600_000);
@@ -31,12 +22,12 @@ describe("Power-SMC through llama.cpp", function () {
 
     const runs = 400;
     const maxTokens = 4;
-    const next = markovNextTokenDistribution(VARIABLE_LENGTH);
-    const eos = markovVocabulary(VARIABLE_LENGTH).indexOf(MARKOV_EOS);
+    const next = markovNextTokenDistribution(VARIABLE_LENGTH_SPEC);
+    const eos = markovVocabulary(VARIABLE_LENGTH_SPEC).indexOf(MARKOV_EOS);
     const target = powerDistribution(enumerateCompletions(next, eos, maxTokens), 4);
     const bound = tvNoiseQuantile(target, runs);
     let model: LlamaLanguageModel;
-    before(async () => { model = await fixture.markovModel("variable-length", VARIABLE_LENGTH); });
+    before(async () => { model = await fixture.markovModel("variable-length", VARIABLE_LENGTH_SPEC); });
 
     const smc = (on: LlamaLanguageModel, params: Partial<SamplingParams>) =>
         sample(on, on.tokenize(""), resolveParams({method: "smc", alpha: 4, maxTokens, samples: runs, resampleInterval: 1, seed: 13, ...params}));

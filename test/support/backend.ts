@@ -1,6 +1,6 @@
 /** A real backend process (`power-sampling serve --stdio`) and a JSON-RPC client for it. */
 import {type ChildProcess, spawn} from "node:child_process";
-import {createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection} from "vscode-jsonrpc/node";
+import {createMessageConnection, type MessageConnection, type NotificationMessage, StreamMessageReader, StreamMessageWriter} from "vscode-jsonrpc/node";
 import type {BackendStatus, InitializationOptions, ProgressNotification} from "../../src/protocol/backend.js";
 import {PROGRESS_NOTIFICATION, STATUS} from "../../src/protocol/backend.js";
 import {CLI_PATH} from "./cli.js";
@@ -45,5 +45,100 @@ export class Backend {
         if (this.process.exitCode === null) this.process.kill("SIGKILL");
         this.connection.dispose();
         return code;
+    }
+}
+
+/** One JSON-RPC message as it goes on the wire: a Content-Length header, CRLF CRLF, the UTF-8 body. */
+export function frame(message: unknown): Buffer {
+    const body = Buffer.from(JSON.stringify(message), "utf8");
+    return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]);
+}
+
+interface RawResponse {
+    readonly id: number | string | null;
+    readonly result?: unknown;
+    readonly error?: {code: number; message: string};
+}
+
+/**
+ * A backend process spoken to in raw bytes, for what a well-behaved client never sends (framing
+ * garbage, odd message orders); what it answers is read with vscode-jsonrpc's own reader.
+ */
+export class RawBackend {
+    readonly received: RawResponse[] = [];
+    readonly notifications: NotificationMessage[] = [];
+    stderr = "";
+    readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
+    private readonly waiters = new Set<() => void>();
+    private readonly reader: StreamMessageReader;
+
+    private constructor(readonly process: ChildProcess) {
+        this.exited = new Promise((resolve) => process.once("exit", (code, signal) => {
+            resolve({code, signal});
+            this.notify();
+        }));
+        process.stderr!.on("data", (chunk: Buffer) => { this.stderr += chunk.toString(); });
+        // The backend may be gone before a test's last write: that is what some tests wait for.
+        process.stdin!.on("error", () => {});
+        this.reader = new StreamMessageReader(process.stdout!);
+        this.reader.listen((message) => {
+            if ("id" in message) this.received.push(message as RawResponse);
+            else this.notifications.push(message as NotificationMessage);
+            this.notify();
+        });
+    }
+
+    /** Starts `power-sampling serve --stdio`; `initialize` makes it complete the LSP handshake first. */
+    static async start(options: {initialize?: boolean} = {}): Promise<RawBackend> {
+        const child = spawn(process.execPath, [CLI_PATH, "serve", "--stdio", "--threads", "1"], {stdio: ["pipe", "pipe", "pipe"]});
+        const backend = new RawBackend(child);
+        if (options.initialize ?? true) {
+            backend.write(frame({jsonrpc: "2.0", id: "init", method: "initialize", params: {processId: null, rootUri: null, capabilities: {}}}));
+            await backend.response("init");
+            backend.write(frame({jsonrpc: "2.0", method: "initialized", params: {}}));
+        }
+        return backend;
+    }
+
+    write(bytes: Buffer | string): void {
+        this.process.stdin!.write(bytes);
+    }
+
+    /** The response with this id (null: the answers to messages whose id could not be read, in order). */
+    async response(id: number | string | null, nth = 0): Promise<RawResponse> {
+        const find = () => this.received.filter((message) => message.id === id)[nth];
+        await this.until(() => find() !== undefined || this.process.exitCode !== null || this.process.signalCode !== null);
+        const found = find();
+        if (!found) throw new Error(`the backend exited (${this.process.exitCode ?? this.process.signalCode}) before answering ${JSON.stringify(id)}; stderr:\n${this.stderr}`);
+        return found;
+    }
+
+    /** Asks for the status: answered means the backend still reads and serves. */
+    async serves(id: string): Promise<boolean> {
+        this.write(frame({jsonrpc: "2.0", id, method: STATUS}));
+        const response = await this.response(id);
+        return response.result !== undefined;
+    }
+
+    kill(): void {
+        if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill("SIGKILL");
+        this.reader.dispose();
+    }
+
+    /** Resolves once `done` holds, checked after each message from the backend and at its exit. */
+    until(done: () => boolean): Promise<void> {
+        return new Promise((resolve) => {
+            const check = () => {
+                if (!done()) return;
+                this.waiters.delete(check);
+                resolve();
+            };
+            this.waiters.add(check);
+            check();
+        });
+    }
+
+    private notify(): void {
+        for (const waiter of [...this.waiters]) waiter();
     }
 }

@@ -1,5 +1,6 @@
 /** Small next-token tables with known answers, shared by the sampler tests. */
 import type {NextTokenDistribution} from "../../src/sampling/exact.js";
+import {type MarkovSpec, parseMarkovSpec} from "../../src/testmodels/markov.js";
 
 export const EOS = 0;
 
@@ -39,4 +40,15 @@ export const VARIABLE_LENGTH = markov({
     1: [0.45, 0.05, 0.25, 0.25],
     2: [0.1, 0.3, 0.1, 0.5],
     3: [0.6, 0.15, 0.15, 0.1]
+});
+
+/** VARIABLE_LENGTH as a Markov GGUF's spec (tokens x, y, z; EOS is "</s>"), for the tests through llama.cpp. */
+export const VARIABLE_LENGTH_SPEC: MarkovSpec = parseMarkovSpec({
+    tokens: ["x", "y", "z"],
+    transitions: {
+        "<s>": {x: 0.5, y: 0.3, z: 0.2},
+        x: {"</s>": 0.45, x: 0.05, y: 0.25, z: 0.25},
+        y: {"</s>": 0.1, x: 0.3, y: 0.1, z: 0.5},
+        z: {"</s>": 0.6, x: 0.15, y: 0.15, z: 0.1}
+    }
 });

@@ -7,9 +7,36 @@ export const MODEL_PATH = "/models/stories260K.gguf";
 export const STALL_PATH = "/stalls/stories260K.gguf";
 export const JUNK = Buffer.from("<!doctype html><html><body>Sign in to download this model</body></html>\n");
 
+/** Paths that fail in one way each; where they send bytes, those are the model's. */
+export const FAULTS = {
+    /** HTTP 500 on every request. */
+    serverError: "/faults/500/stories260K.gguf",
+    /** The model without its last 64 KiB, sent as a whole file: Content-Length and the transfer agree. */
+    truncated: "/faults/truncated/stories260K.gguf",
+    /** The same without Content-Length or ranges (chunked): the server never says how large it is. */
+    truncatedChunked: "/faults/truncated-chunked/stories260K.gguf",
+    /** Announces the whole model (or range), sends what lies before the middle of the file, then closes the connection. */
+    closesEarly: "/faults/closes-early/stories260K.gguf",
+    /** The same, ending with a TCP reset instead of a close. */
+    reset: "/faults/reset/stories260K.gguf",
+    /**
+     * Says the whole model's size to a request for its first 4 bytes (as a download's first
+     * check asks), then sends the truncated model as a whole file to every other request.
+     */
+    inconsistentSize: "/faults/inconsistent-size/stories260K.gguf",
+} as const;
+
+/** Bytes cut from the end of the model by FAULTS.truncated and FAULTS.truncatedChunked. */
+export const TRUNCATED_BYTES = 64 * 1024;
+
 /** Serves the model with Content-Length and Range support, optionally slowly; counts requests. */
 export class ModelServer {
     readonly requests = new Map<string, number>();
+    /** Further files by URL path (see `serve`). */
+    private readonly files = new Map<string, Buffer>();
+    /** Fault paths that serve the model normally again (see `heal`). */
+    private readonly healed = new Set<string>();
+    private readonly waiting = new Map<string, (() => void)[]>();
     /** When set, bodies go out `chunkBytes` every `intervalMs`. */
     slow: {chunkBytes: number; intervalMs: number} | null = null;
     private readonly server: http.Server;
@@ -50,8 +77,27 @@ export class ModelServer {
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
     }
 
+    /** Serves `body` at `urlPath` from now on (replacing what was there), like the model. */
+    serve(urlPath: string, body: Buffer): void {
+        this.files.set(urlPath, body);
+    }
+
+    /**
+     * Makes a fault path serve the model normally, and resolves once it has answered a request:
+     * the downloader goes on retrying a download that failed this way even after it was
+     * cancelled, against a stopped server for minutes; a normal answer ends that.
+     */
+    heal(urlPath: string): Promise<void> {
+        this.healed.add(urlPath);
+        return new Promise((resolve) => this.waiting.set(urlPath, [...(this.waiting.get(urlPath) ?? []), resolve]));
+    }
+
     private body(urlPath: string, count: number): Buffer | null {
-        if (urlPath === MODEL_PATH || urlPath === STALL_PATH) return this.model;
+        const file = this.files.get(urlPath);
+        if (file) return file;
+        if (urlPath === MODEL_PATH || urlPath === STALL_PATH || urlPath === FAULTS.closesEarly || urlPath === FAULTS.reset) return this.model;
+        if (urlPath === FAULTS.truncated || urlPath === FAULTS.truncatedChunked || urlPath === FAULTS.inconsistentSize)
+            return this.model.subarray(0, this.model.length - TRUNCATED_BYTES);
         if (urlPath === "/junk.gguf") return JUNK;
         // The file changes on the server after the first request (which sees a GGUF header).
         if (urlPath === "/replaced.gguf") return count === 1 ? this.model : Buffer.concat([JUNK, Buffer.alloc(4096, 0x20)]);
@@ -62,10 +108,31 @@ export class ModelServer {
         const urlPath = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
         const count = (this.requests.get(urlPath) ?? 0) + 1;
         this.requests.set(urlPath, count);
+        if (this.healed.has(urlPath)) {
+            response.on("close", () => {
+                for (const resolve of this.waiting.get(urlPath) ?? []) resolve();
+                this.waiting.delete(urlPath);
+            });
+        }
+        if (urlPath === FAULTS.serverError) {
+            response.writeHead(500, {"content-type": "text/plain", "content-length": 15});
+            response.end("internal error\n");
+            return;
+        }
         const body = this.body(urlPath, count);
         if (!body) {
             response.writeHead(404, {"content-type": "text/plain", "content-length": 10});
             response.end("not found\n");
+            return;
+        }
+        if (urlPath === FAULTS.inconsistentSize && request.headers.range === "bytes=0-3") {
+            response.writeHead(206, {"content-type": "application/octet-stream", "content-length": 4, "content-range": `bytes 0-3/${this.model.length}`});
+            response.end(this.model.subarray(0, 4));
+            return;
+        }
+        if (urlPath === FAULTS.truncatedChunked) {
+            response.writeHead(200, {"content-type": "application/octet-stream"});
+            response.end(request.method === "HEAD" ? undefined : body);
             return;
         }
         let start = 0;
@@ -93,6 +160,14 @@ export class ModelServer {
             return;
         }
         const slice = body.subarray(start, end + 1);
+        if ((urlPath === FAULTS.closesEarly || urlPath === FAULTS.reset) && !this.healed.has(urlPath)) {
+            const middle = Math.floor(body.length / 2);
+            response.write(slice.subarray(0, Math.max(0, middle - start)), () => {
+                if (urlPath === FAULTS.reset) request.socket.resetAndDestroy();
+                else request.socket.end();
+            });
+            return;
+        }
         if (urlPath === STALL_PATH && slice.length > 4) {
             response.write(slice.subarray(0, 64 * 1024)); // then nothing until the server stops
             return;

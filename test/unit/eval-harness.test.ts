@@ -7,7 +7,7 @@ import {strict as assert} from "node:assert";
 import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import path from "node:path";
-import type {Method, PromptMode, SamplingParams} from "../../src/protocol/params.js";
+import type {Method, ResolvedPromptMode, SamplingParams} from "../../src/protocol/params.js";
 import {resolveParams} from "../../src/protocol/params.js";
 import type {SolveResult} from "../../src/protocol/results.js";
 import {CancelledError, InvalidInputError} from "../../src/sampling/errors.js";
@@ -25,7 +25,7 @@ import {unitSeed} from "../../src/eval/seeds.js";
  */
 class ScriptedEngine implements EvalEngine {
     readonly model = "/models/scripted.gguf";
-    readonly calls: {method: Method; prompts: string[]; mode: PromptMode}[] = [];
+    readonly calls: {method: Method; prompts: string[]; mode: ResolvedPromptMode}[] = [];
 
     constructor(readonly hasChatTemplate = false, private readonly failAfter = Infinity) {}
 
@@ -34,7 +34,7 @@ class ScriptedEngine implements EvalEngine {
         if (long) throw new InvalidInputError(`problem ${long.id}: the prompt is too long`);
     }
 
-    async solveEach(jobs: readonly SolveJob[], mode: PromptMode, params: Omit<SamplingParams, "seed">, options: EngineSolveOptions = {}): Promise<SolveResult[]> {
+    async solveEach(jobs: readonly SolveJob[], mode: ResolvedPromptMode, params: Omit<SamplingParams, "seed">, options: EngineSolveOptions = {}): Promise<SolveResult[]> {
         if (this.calls.length >= this.failAfter) throw new CancelledError();
         this.calls.push({method: params.method, prompts: jobs.map((job) => job.prompt), mode});
         options.onProgress?.({method: params.method, texts: [], proposedTokens: 0, fraction: 0.5});
@@ -45,8 +45,10 @@ class ScriptedEngine implements EvalEngine {
                 return {text, tokens: [], finishReason: "eos" as const, logProb: -answer, tokenCount: 5 + answer, finalAnswer: String(answer), changedOffsets: []};
             });
             const smc = params.method === "smc" ? samples.map((s) => ({
-                particles: [{origin: 0, copies: 3, weight: 0.75, text: s.text, tokenCount: s.tokenCount, finishReason: "eos" as const, logProb: s.logProb, finalAnswer: s.finalAnswer},
-                    {origin: 1, copies: 1, weight: 0.25, text: "\\boxed{2}", tokenCount: 3, finishReason: "eos" as const, logProb: -9, finalAnswer: "2"}],
+                particles: [{origin: 0, copies: 3, weight: 0.75, text: s.text, tokenCount: s.tokenCount, finishReason: "eos" as const, logProb: s.logProb, finalAnswer: s.finalAnswer,
+                    answerWeight: s.finalAnswer === "2" ? 1 : 0.75},
+                    {origin: 1, copies: 1, weight: 0.25, text: "\\boxed{2}", tokenCount: 3, finishReason: "eos" as const, logProb: -9, finalAnswer: "2",
+                    answerWeight: s.finalAnswer === "2" ? 1 : 0.25}],
                 drawn: 0, ess: [], logNormaliser: 0
             })) : undefined;
             return {

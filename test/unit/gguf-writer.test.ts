@@ -24,6 +24,7 @@ function readGguf(bytes: Buffer) {
     };
     const scalar = (type: number): unknown => {
         switch (type) {
+            case 2: return (at += 2), bytes.readUInt16LE(at - 2);
             case 4: return u32();
             case 5: return (at += 4), bytes.readInt32LE(at - 4);
             case 6: return (at += 4), bytes.readFloatLE(at - 4);
@@ -77,6 +78,7 @@ describe("GGUF writer", function () {
 
     const metadata: GgufMetadataEntry[] = [
         {key: "general.architecture", type: "string", value: "llama"},
+        {key: "test.u16", type: "uint16", value: 65535},
         {key: "test.u32", type: "uint32", value: 4096},
         {key: "test.i32", type: "int32", value: -5},
         {key: "test.f32", type: "float32", value: 0.25},
@@ -113,6 +115,7 @@ describe("GGUF writer", function () {
         assert.deepEqual(file.metadata.get("general.alignment"), {type: 4, value: 32});
         assert.deepEqual(file.metadata.get("general.architecture"), {type: 8, value: "llama"});
         assert.deepEqual(file.metadata.get("test.utf8"), {type: 8, value: "héllo ▁wörld"});
+        assert.deepEqual(file.metadata.get("test.u16"), {type: 2, value: 65535});
         assert.deepEqual(file.metadata.get("test.u32"), {type: 4, value: 4096});
         assert.deepEqual(file.metadata.get("test.i32"), {type: 5, value: -5});
         assert.deepEqual(file.metadata.get("test.f32"), {type: 6, value: 0.25});
@@ -193,6 +196,10 @@ describe("GGUF writer", function () {
         await assert.rejects(
             writeGguf(path, {metadata: [{key: "k", type: "uint32", value: -1}], tensors: []}),
             /metadata "k": -1 is not an integer/,
+        );
+        await assert.rejects(
+            writeGguf(path, {metadata: [{key: "k", type: "uint16", value: 65536}], tensors: []}),
+            /metadata "k": 65536 is not an integer in \[0, 65535\]/,
         );
         assert.equal(existsSync(path), false);
         assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith("bad.gguf")), []);

@@ -3,6 +3,7 @@ import {strict as assert} from "node:assert";
 import {readFileSync} from "node:fs";
 import {MAX_SETTINGS_SAMPLES, parseSettings, SAMPLING_SETTINGS, SettingsError} from "../../src/extension/settings.js";
 import {PARAMETERS} from "../../src/protocol/params.js";
+import {PRESET_PARAMS} from "../../src/protocol/presets.js";
 
 const PREFIX = "powerSampling.";
 const declared: Record<string, {default: unknown; minimum?: number; maximum?: number}> = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
@@ -11,13 +12,20 @@ const defaults = Object.fromEntries(Object.entries(declared).map(([key, schema])
 const parseWith = (overrides: Record<string, unknown>) => parseSettings((key) => (key in overrides ? overrides[key] : defaults[key]));
 
 describe("settings", () => {
-    it("package.json's defaults are valid and are the paper's parameters", () => {
-        const {params, ...rest} = parseWith({});
-        assert.deepEqual({...params, seed: 0}, {
+    it("package.json's defaults are valid: the Balanced preset over the paper's parameters, the prompt mode following the selection", () => {
+        const {params, customParams, ...rest} = parseWith({});
+        assert.deepEqual({...customParams, seed: 0}, {
             method: "power", alpha: 4, blockSize: 192, mcmcSteps: 10, maxTokens: 1024, samples: 4,
             particles: 16, resampleInterval: 16, essThreshold: 0.5, alphaRampTokens: 0, seed: 0
         });
-        assert.deepEqual(rest, {model: "", promptMode: "raw", contextSize: 0, threads: 0, gpu: "auto", modelCacheFolder: ""});
+        assert.deepEqual({...params, seed: 0}, {...customParams, ...PRESET_PARAMS.balanced, seed: 0});
+        assert.deepEqual(rest, {model: "", preset: "balanced", promptMode: "auto", contextSize: 0, threads: 0, gpu: "auto", modelCacheFolder: ""});
+    });
+
+    it("the Custom preset runs the individual settings", () => {
+        const settings = parseWith({preset: "custom", method: "power", mcmcSteps: 3});
+        assert.equal(settings.params.method, "power");
+        assert.equal(settings.params.mcmcSteps, 3);
     });
 
     it("package.json declares each sampling parameter's bounds as the protocol does (samples: the editor's own maximum)", () => {
@@ -39,8 +47,8 @@ describe("settings", () => {
     it("trims paths and accepts boundary values", () => {
         const settings = parseWith({model: "  /models/a.gguf ", alpha: 1, mcmcSteps: 0, blockSize: 1, threads: 0});
         assert.equal(settings.model, "/models/a.gguf");
-        assert.equal(settings.params.alpha, 1);
-        assert.equal(settings.params.mcmcSteps, 0);
+        assert.equal(settings.customParams.alpha, 1);
+        assert.equal(settings.customParams.mcmcSteps, 0);
     });
 
     const invalid: [Record<string, unknown>, RegExp][] = [
@@ -59,6 +67,7 @@ describe("settings", () => {
         [{method: "beam"}, /^powerSampling\.method must be one of power, smc, low-temperature, standard, greedy, got "beam"$/],
         [{promptMode: "poem"}, /^powerSampling\.promptMode must be one of /],
         [{gpu: "tpu"}, /^powerSampling\.gpu must be one of auto, cpu, cuda, vulkan, metal, got "tpu"$/],
+        [{preset: "turbo"}, /^powerSampling\.preset must be one of fast, balanced, thorough, custom, got "turbo"$/],
         [{model: 42}, /^powerSampling\.model must be a string, got 42$/]
     ];
     for (const [override, message] of invalid) {
