@@ -5,6 +5,7 @@
  * colour (VS Code's theme in a webview, the browser's light or dark scheme elsewhere); the series
  * colours are mid-tones of the Okabe-Ito palette, legible on light and dark backgrounds alike.
  */
+import path from "node:path";
 import type {Method} from "../protocol/params.js";
 import {formatCount as count, formatDuration as duration, formatPercent as percent} from "./format.js";
 import type {EvalSummary, MethodSummary} from "./summary.js";
@@ -23,7 +24,7 @@ export const METHOD_COLOURS: Readonly<Record<Method, string>> = {
 /** The page for `summary`; pure. */
 export function renderReport(summary: EvalSummary): string {
     const methods = (Object.entries(summary.methods) as [Method, MethodSummary][]);
-    const title = `Evaluation: ${summary.dataset}`;
+    const title = `Evaluation: ${path.basename(summary.dataset)}`;
     return `<!doctype html>
 <html lang="en">
 <head>
@@ -82,13 +83,20 @@ th:first-child, td:first-child { text-align: left; }
 
 function describeRun(summary: EvalSummary): string {
     const {params} = summary;
+    const methods = Object.keys(summary.methods);
+    const sampling = [
+        methods.some((method) => method !== "standard" && method !== "greedy") && `α ${params.alpha}`,
+        methods.includes("power") && `block ${params.blockSize}, ${params.mcmcSteps} MH steps`,
+        methods.includes("smc") && `${params.particles} particles (resample every ${params.resampleInterval}, ESS < ${params.essThreshold})`,
+        `max ${params.maxTokens} tokens`
+    ].filter((part): part is string => typeof part === "string");
     const parts = [
+        `dataset ${summary.datasetFile}`,
         `model ${summary.model}`,
         `${summary.problems} problem${summary.problems === 1 ? "" : "s"} (${summary.format})`,
         `${summary.samples} sample${summary.samples === 1 ? "" : "s"} per problem and method`,
         `prompt mode ${summary.mode}`,
-        `α ${params.alpha}, block ${params.blockSize}, ${params.mcmcSteps} MH steps, max ${params.maxTokens} tokens, `
-            + `${params.particles} particles (resample every ${params.resampleInterval}, ESS < ${params.essThreshold})`,
+        sampling.join(", "),
         `seed ${summary.seed}`
     ];
     return parts.join(" · ");

@@ -15,7 +15,7 @@ export async function openEvaluationReportCommand(target: vscode.Uri | undefined
     const folder = (await vscode.workspace.fs.stat(chosen)).type & vscode.FileType.Directory ? chosen.fsPath : path.dirname(chosen.fsPath);
     try {
         const summary = await readSummary(folder);
-        const panel = vscode.window.createWebviewPanel("powerSampling.evaluationReport", `Evaluation: ${summary.dataset}`, vscode.ViewColumn.Active,
+        const panel = vscode.window.createWebviewPanel("powerSampling.evaluationReport", `Evaluation: ${path.basename(summary.dataset)}`, vscode.ViewColumn.Active,
             {enableScripts: false, localResourceRoots: []});
         panel.webview.html = renderReport(summary);
     } catch (error) {

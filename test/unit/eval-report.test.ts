@@ -33,6 +33,19 @@ describe("evaluation report", () => {
     const html = renderReport(summary(8));
     const document = parse(html);
 
+    it("names the dataset file in the title, and only the parameters of the methods that ran", () => {
+        assert.equal(document.querySelector("h1")!.textContent, "Evaluation: math500");
+        const all = document.querySelector(".meta")!.textContent!;
+        assert.match(all, /dataset \/data\/MATH500\.json/);
+        assert.match(all, /α 4, block 192, 10 MH steps, 16 particles \(resample every 16, ESS < 0\.5\), max 3072 tokens/);
+        const {power: _power, smc: _smc, ...direct} = summary(8).methods;
+        const plain = parse(renderReport({...summary(8, "/data/gsm8k-test.jsonl"), methods: {standard: direct.standard}}));
+        assert.equal(plain.querySelector("h1")!.textContent, "Evaluation: gsm8k-test.jsonl");
+        const meta = plain.querySelector(".meta")!.textContent!;
+        assert.match(meta, /max 3072 tokens/);
+        assert.doesNotMatch(meta, /α|block|particles/);
+    });
+
     it("is one page with nothing to run and nothing to fetch", () => {
         assert.equal(document.querySelectorAll("script").length, 0);
         assert.doesNotMatch(html, /\b(src|href)=/);
