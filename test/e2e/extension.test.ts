@@ -233,8 +233,15 @@ describe("Power Sampling in VS Code", function () {
         assert.equal(run.code, 0, run.stderr);
         await vsc.executeCommand("workbench.view.explorer");
         await vsc.page.locator(".explorer-folders-view .monaco-list-row", {hasText: "eval-run"}).first().click();
-        await vsc.page.locator(".explorer-folders-view .monaco-list-row", {hasText: "summary.json"}).first().click({button: "right"});
-        await vsc.page.locator(".context-view .action-label", {hasText: "Open Evaluation Report"}).first().click();
+        const summaryRow = vsc.page.locator(".explorer-folders-view .monaco-list-row", {hasText: "summary.json"}).first();
+        const menuItem = vsc.page.locator(".context-view .action-item", {hasText: "Open Evaluation Report"}).first();
+        // A click on a context menu that is still appearing can be lost (the menu stays open): open it and click until it closes.
+        await vsc.poll("the context menu's Open Evaluation Report to be taken", 30_000, async () => {
+            if (!(await menuItem.isVisible())) await summaryRow.click({button: "right"});
+            await menuItem.click({timeout: 5_000}).catch(() => undefined);
+            await vsc.page.waitForTimeout(500);
+            return await menuItem.isVisible() ? undefined : true;
+        });
         const frame = await vsc.webviewFrame({contains: "Evaluation: ", ...FRAME});
         const text = await frame.evaluate(() => document.body.innerText);
         assert.match(text, /standard/);
