@@ -3,16 +3,16 @@
  * 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 anything else (output that could not be
  * written among it); each failure says what it was in one line on stderr.
  */
-import {readFile, stat} from "node:fs/promises";
+import {readFile} from "node:fs/promises";
 import {addAbortSignal} from "node:stream";
-import {parseArgs, type ParseArgsConfig} from "node:util";
 import {InvalidInputError} from "../sampling/errors.js";
-import {METHODS, type NumericParamName, PARAMETERS, PROMPT_MODES, resolveParams, resolvePromptMode} from "../protocol/params.js";
+import {METHODS, PROMPT_MODES, resolveParams, resolvePromptMode} from "../protocol/params.js";
 import {writeMarkovModel, parseMarkovSpec} from "../testmodels/markov.js";
 import {SHAPES, type ShapeName, writeShapeModel} from "../testmodels/shapes.js";
-import {parseChoice, parseNumber} from "./args.js";
-import {builtinModelPath, defaultCacheDir} from "./cache.js";
+import {flagOf, parseChoice, parseCommandLine as parse, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues, takesNoArguments} from "./args.js";
+import {builtinModelPath, cacheDirOption, defaultCacheDir} from "./cache.js";
 import {runDemo} from "./demo.js";
+import {EVAL_USAGE, evalCommand} from "./eval.js";
 import {toJson, toReadable} from "./output.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {BENCH_PARTS, runBench} from "./bench.js";
@@ -44,6 +44,7 @@ const USAGE = `usage:
       --server URL          a llama-server holding the model; repeat it to spread the chains over several
       --api-key-env NAME    the environment variable holding llama-server's --api-key
       --allow-plain-http    send prompts over plain http to another machine (readable on the network)
+${EVAL_USAGE}
   power-sampling demo [--samples K] [--seed S]
   power-sampling make-test-model markov SPEC.json OUT.gguf
   power-sampling serve --stdio [--threads N]   the backend language server (JSON-RPC on stdio)
@@ -56,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
     const [command, ...rest] = argv;
     switch (command) {
         case "solve": return solveCommand(rest);
+        case "eval": return evalCommand(rest);
         case "demo": return demoCommand(rest);
         case "make-test-model": return makeTestModelCommand(rest);
         case "bench": return benchCommand(rest);
@@ -72,25 +74,13 @@ async function main(argv: string[]): Promise<void> {
     }
 }
 
-/** Each sampling parameter's flag; the rest are the field's name in kebab case. */
-const FLAGS: Partial<Record<NumericParamName, string>> = {alphaRampTokens: "alpha-ramp"};
-
-function flagOf(field: string): string {
-    return FLAGS[field as NumericParamName] ?? field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
 async function solveCommand(argv: string[]): Promise<void> {
-    const numeric = Object.fromEntries(Object.keys(PARAMETERS).map((field) => [flagOf(field), {type: "string"} as const]));
     const {values, positionals} = parse(argv, {
-        ...numeric, model: {type: "string"}, method: {type: "string"}, mode: {type: "string"}, threads: {type: "string"},
+        ...samplingFlagOptions(), model: {type: "string"}, method: {type: "string"}, mode: {type: "string"}, threads: {type: "string"},
         json: {type: "boolean"}, "cache-dir": {type: "string"}, ...SERVER_FLAGS
     });
     if (positionals.length !== 1) throw new InvalidInputError(`solve takes one PROMPT argument, got ${positionals.length}`);
-    const given = values as Record<string, string | undefined>;
-    const params = resolveParams({
-        method: values.method,
-        ...Object.fromEntries(Object.keys(PARAMETERS).map((field) => [field, parseNumber(flagOf(field), given[flagOf(field)])]))
-    }, (field) => `--${flagOf(field)}`);
+    const params = resolveParams({method: values.method, ...samplingFlagValues(values)}, (field) => `--${flagOf(field)}`);
     const mode = resolvePromptMode(values.mode, "--mode");
     const threads = parseThreads(values.threads);
     const remote = serverOptions(values);
@@ -206,48 +196,6 @@ function serverOptions(values: {server?: string[]; "api-key-env"?: string; "allo
     }
     const allowPlainHttp = values["allow-plain-http"] ?? false;
     return {urls: parseServerUrls(values.server, {allowPlainHttp}), apiKey, allowPlainHttp};
-}
-
-/** --cache-dir or the default: an existing folder, or a path where one can be made. */
-async function cacheDirOption(value: string | undefined): Promise<string> {
-    const dir = value ?? defaultCacheDir();
-    let found;
-    try {
-        found = await stat(dir);
-    } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") return dir;
-        throw new InvalidInputError(`cannot use --cache-dir ${dir}: ${code === "ENOTDIR" ? "a folder on its path is a file" : (error as Error).message}`);
-    }
-    if (!found.isDirectory()) throw new InvalidInputError(`--cache-dir is not a folder: ${dir}`);
-    return dir;
-}
-
-/** A stray word would otherwise be ignored, and a long run started on a typo. */
-function takesNoArguments(command: string, positionals: string[]): void {
-    if (positionals.length > 0) throw new InvalidInputError(`${command} takes no arguments, got "${positionals[0]}"`);
-}
-
-function parseThreads(value: string | undefined): number | undefined {
-    const threads = parseNumber("threads", value);
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
-        throw new InvalidInputError(`--threads must be an integer >= 1, got ${threads}`);
-    return threads;
-}
-
-function parse<T extends ParseArgsConfig["options"] & {}>(args: string[], options: T) {
-    // "--seed -1" would read as two flags; join a negative number to the option that takes it.
-    const joined: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-        const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : undefined;
-        if (name && options[name]?.type === "string" && /^-\d/.test(args[i + 1] ?? "")) joined.push(`${args[i]}=${args[++i]}`);
-        else joined.push(args[i]!);
-    }
-    try {
-        return parseArgs({args: joined, options, allowPositionals: true, strict: true});
-    } catch (error) {
-        throw new InvalidInputError((error as Error).message.split("\n")[0]!);
-    }
 }
 
 /** A file that cannot be written is the user's to fix: say which and why. */

@@ -23,6 +23,7 @@ import {engineKey, parseSettings, type Settings, SettingsError} from "./settings
 import type {StatusBar} from "./status-bar.js";
 import {cutCodeSuggestion} from "./suggestions.js";
 import {installGpuSupportCommand} from "./gpu-command.js";
+import {openEvaluationReportCommand} from "./report-command.js";
 
 export interface Services {
     readonly log: vscode.LogOutputChannel;
@@ -218,6 +219,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         vscode.commands.registerCommand("powerSampling.downloadModel", downloadModel),
         vscode.commands.registerCommand("powerSampling.installGpuSupport", () => installGpuSupportCommand(backend, log)),
         vscode.commands.registerCommand("powerSampling.openSample", openSampleProblem),
+        vscode.commands.registerCommand("powerSampling.openEvaluationReport", (target?: vscode.Uri) => openEvaluationReportCommand(target, log)),
         vscode.commands.registerCommand("powerSampling.setServerApiKey", setServerApiKeyCommand),
         vscode.commands.registerCommand("powerSampling.stop", () => {
             if (!panel.stopAll()) void vscode.window.setStatusBarMessage("Power Sampling: nothing is running", 2000);

@@ -1,8 +1,9 @@
 /**
- * A batch of llama.cpp sequences that share a prompt. Each sequence's KV cache is reused: a
- * continuation evaluates only the tokens past the longest prefix the sequence already holds, and
- * all requests advance one token per step so llama.cpp decodes them as one batch. Each drawn
- * token's log p and log q come from the logits of that one decode (see internals.ts).
+ * A batch of llama.cpp sequences that share a prompt, or one prompt per group of sequences. Each
+ * sequence's KV cache is reused: a continuation evaluates only the tokens past the longest prefix
+ * the sequence already holds, and all requests advance one token per step so llama.cpp decodes
+ * them as one batch. Each drawn token's log p and log q come from the logits of that one decode
+ * (see internals.ts).
  */
 import type {LlamaContext, LlamaContextSequence, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
 import {throwIfCancelled} from "../sampling/errors.js";
@@ -58,9 +59,14 @@ export class LlamaSequenceBatch implements SequenceBatch {
     private drawing: ActiveRequest[] = [];
     private driving = false;
     private promptShared = false;
+    /** Tokens fed to llama.cpp so far: prompts, drawn tokens and any evaluated again. */
+    evaluatedTokens = 0;
 
-    /** Sequences come from one or more contexts (llama.cpp allows 256 sequences per context). */
-    constructor(model: LlamaModel, private readonly contexts: readonly LlamaContext[], private readonly prompt: readonly Token[],
+    /**
+     * Sequences come from one or more contexts (llama.cpp allows 256 sequences per context);
+     * `prompts[s]` is what the caller's sequence s starts with (one array shared by the sequences of a prompt).
+     */
+    constructor(model: LlamaModel, private readonly contexts: readonly LlamaContext[], private readonly prompts: readonly (readonly Token[])[],
         private readonly isEnd: (token: Token) => boolean) {
         const sequences = contexts.flatMap((context) => Array.from({length: context.totalSequences}, () => context.getSequence()));
         checkInternals(model, sequences[0]!);
@@ -105,7 +111,10 @@ export class LlamaSequenceBatch implements SequenceBatch {
                 // Callers resolved by the last step post their next requests in microtasks;
                 // one macrotask later they have all arrived, so the batch stays full.
                 await new Promise((resolve) => setImmediate(resolve));
-                await this.runCopies();
+                // Callers that waited for copies (SMC runs that resampled) post theirs one macrotask
+                // later: without them the step would leave gaps, and closing those (packSlots) hands
+                // their slots to others, so they would evaluate prompt and text again.
+                if (await this.runCopies()) await new Promise((resolve) => setImmediate(resolve));
                 await this.admitArrivals();
                 if (this.drawing.length === 0) break;
                 await this.step();
@@ -124,9 +133,11 @@ export class LlamaSequenceBatch implements SequenceBatch {
 
     /**
      * Within a context a copy is a cache copy (well under a millisecond); across contexts the
-     * target forgets what it held and re-evaluates the prefix when next continued.
+     * target forgets what it held and re-evaluates the prefix when next continued. Says whether
+     * there were any.
      */
-    private async runCopies(): Promise<void> {
+    private async runCopies(): Promise<boolean> {
+        const any = this.copies.length > 0;
         // Left in this.copies until done, so that a failure rejects the rest (see drive).
         while (this.copies.length > 0) {
             const {from, to, resolve} = this.copies[0]!;
@@ -142,20 +153,27 @@ export class LlamaSequenceBatch implements SequenceBatch {
             this.copies.shift();
             resolve();
         }
+        return any;
     }
 
     /**
-     * Evaluates the prompt once per context and copies its cache to the other sequences,
-     * instead of once per sequence. The last prompt token is left out: it is fed to draw after it.
+     * Evaluates each prompt once per context and copies its cache to the other sequences that
+     * start with it, instead of once per sequence. The last prompt token is left out: it is fed
+     * to draw after it. Runs before any move, so slot s holds the caller's sequence s.
      */
     private async sharePrompt(): Promise<void> {
         this.promptShared = true;
-        const shared = this.prompt.slice(0, -1);
-        if (shared.length === 0) return;
-        let first: SequenceSlot | undefined;
+        const evaluated = new Map<LlamaContext, Map<readonly Token[], SequenceSlot>>();
         for (const slot of this.slots) {
-            if (first?.sequence.context !== slot.sequence.context) {
-                first = slot;
+            const prompt = this.prompts[slot.index]!;
+            const shared = prompt.slice(0, -1);
+            if (shared.length === 0) continue;
+            const inContext = evaluated.get(slot.sequence.context) ?? new Map<readonly Token[], SequenceSlot>();
+            evaluated.set(slot.sequence.context, inContext);
+            const first = inContext.get(prompt);
+            if (first === undefined) {
+                inContext.set(prompt, slot);
+                this.evaluatedTokens += shared.length;
                 await slot.sequence.evaluateWithoutGeneratingNewTokens(shared as LlamaToken[]);
             } else {
                 await copyPrefix(slot.sequence, first.sequence, shared.length);
@@ -221,10 +239,10 @@ export class LlamaSequenceBatch implements SequenceBatch {
         }
     }
 
-    /** Trims the sequence to the longest prefix it shares with prompt + request.prefix. */
+    /** Trims the sequence to the longest prefix it shares with its prompt + request.prefix. */
     private async prepare(request: ContinueRequest, call: PendingCall, index: number): Promise<ActiveRequest> {
         const slot = this.slots[this.slotOf[request.sequence]!]!;
-        const target = [...this.prompt, ...request.prefix];
+        const target = [...this.prompts[request.sequence]!, ...request.prefix];
         // Logits are not kept, so the last target token is always fed again to draw after it.
         const keep = Math.min(commonPrefixLength(slot.held, target), target.length - 1);
         if (keep < slot.held.length) {
@@ -240,6 +258,7 @@ export class LlamaSequenceBatch implements SequenceBatch {
         const {temperature} = item.call.options;
         const {slot, result} = item;
         const seed = item.request.random.uint32();
+        this.evaluatedTokens += item.feed.length;
         const draw = await evaluateThenSample(slot.sequence, item.feed,
             (context, batchLogitIndex) => this.samplers.draw(context, batchLogitIndex, temperature, seed));
         slot.held.push(...item.feed);

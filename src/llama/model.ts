@@ -2,7 +2,7 @@
 import os from "node:os";
 import type {Llama, LlamaContext, LlamaModel, Token as LlamaToken} from "node-llama-cpp";
 import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
-import type {LanguageModel, OpenBatchOptions, SequenceBatch, Token} from "../sampling/model.js";
+import {type LanguageModel, type OpenBatchOptions, type SequenceBatch, sequencePrompts, type Token} from "../sampling/model.js";
 import {LlamaSequenceBatch} from "./batch.js";
 import {isInstructModel, llamaChatPrompt} from "./prompts.js";
 import {loadGgufModel, type LoadOptions, physicalCoreCount} from "./runtime.js";
@@ -115,8 +115,10 @@ export class LlamaLanguageModel implements LanguageModel {
     }
 
     async openBatch(prompt: readonly Token[], size: number, maxTokens: number, options: OpenBatchOptions = {}): Promise<SequenceBatch> {
-        const needed = this.checkFits(prompt.length, maxTokens);
-        const perContext = sequencesPerContext(options.groupSize ?? 1);
+        const groupSize = options.groupSize ?? 1;
+        const prompts = sequencePrompts(prompt, size, options);
+        const needed = this.checkFits(Math.max(...prompts.map((tokens) => tokens.length)), maxTokens);
+        const perContext = sequencesPerContext(groupSize);
         const contexts: LlamaContext[] = [];
         try {
             for (let first = 0; first < size; first += perContext) {
@@ -130,7 +132,7 @@ export class LlamaLanguageModel implements LanguageModel {
                     failedCreationRemedy: false
                 }));
             }
-            return new LlamaSequenceBatch(this.model, contexts, prompt, (token) => this.isEnd(token));
+            return new LlamaSequenceBatch(this.model, contexts, prompts, (token) => this.isEnd(token));
         } catch (error) {
             // A later context failing (memory, cancel) must not leak the earlier ones.
             await Promise.all(contexts.map((context) => context.dispose()));

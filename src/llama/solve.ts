@@ -8,7 +8,7 @@ import {answerKey, chooseAnswer, groupAlternatives} from "../answers/group.js";
 import {checkPrompt, type PromptMode, type ResolvedPromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SmcParticle, SmcRun, SolvedSample, SolveProgress, SolveResult} from "../protocol/results.js";
 import type {LanguageModel, Token} from "../sampling/model.js";
-import {type Particle, sample, type Sample, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
+import {type Particle, type Sample, sampleEach, type SamplingProgress, type SmcRunResult} from "../sampling/run.js";
 import {buildPrompt, guessPromptMode, type PromptTokenizer} from "./prompts.js";
 
 /** What an engine gives solve: the samplers' model, its tokenizer and chat template, and text back. */
@@ -45,35 +45,63 @@ export interface SolveOptions {
 
 export async function solve(model: SolveModel, prompt: string, mode: PromptMode, params: SamplingParams,
     options: SolveOptions = {}): Promise<SolveResult> {
-    checkPrompt(prompt);
-    const resolved = mode === "auto" ? guessPromptMode(prompt, {languageId: options.languageId, instruct: model.instruct}) : mode;
-    const promptTokens = await buildPrompt(model, prompt, resolved);
+    const [result] = await solveEach(model, [{prompt, seed: params.seed}], mode, params, options);
+    return result!;
+}
+
+/** One prompt of a solveEach call and the seed of its samples. */
+export interface SolveJob {
+    readonly prompt: string;
+    readonly seed: number;
+}
+
+/**
+ * Solves several prompts with the same parameters, their samples decoded in the same batch (see
+ * sampleEach); each result is what solve gives for that prompt and seed, except that its wallMs
+ * (and, on a server, its log q bound) is the whole call's and progress texts are read after the
+ * first prompt. Mode "auto" is decided
+ * per prompt.
+ */
+export async function solveEach(model: SolveModel, jobs: readonly SolveJob[], mode: PromptMode, params: Omit<SamplingParams, "seed">,
+    options: SolveOptions = {}): Promise<SolveResult[]> {
+    const modes: ResolvedPromptMode[] = [];
+    const prompts: Token[][] = [];
+    for (const job of jobs) {
+        checkPrompt(job.prompt);
+        const resolved = mode === "auto" ? guessPromptMode(job.prompt, {languageId: options.languageId, instruct: model.instruct}) : mode;
+        modes.push(resolved);
+        prompts.push(await buildPrompt(model, job.prompt, resolved));
+    }
     const start = performance.now();
     const {onProgress} = options;
     const run = model.forRun?.();
-    const result = await sample(run ?? model, promptTokens, params, {
+    const results = await sampleEach(run ?? model, prompts.map((prompt, i) => ({prompt, seed: jobs[i]!.seed})), params, {
         signal: options.signal,
         progressIntervalMs: options.progressIntervalMs,
-        onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, promptTokens, progress)))
+        onProgress: onProgress && ((progress) => onProgress(toSolveProgress(model, prompts[0]!, progress)))
     });
     const wallMs = performance.now() - start;
-    const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, resolved));
-    const groups = groupAlternatives(samples, resolved);
     const {method, ...rest} = params;
     const exactness = run?.exactness();
-    return {
-        method,
-        params: {...rest, mode: resolved},
-        samples,
-        answerIndex: chooseAnswer(groups),
-        groups,
-        smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, resolved)),
-        stats: {
-            ...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length,
-            ...exactness && {logQErrorBound: exactness.logQErrorBound}
-        },
-        ...exactness && exactness.warnings.length > 0 && {warnings: exactness.warnings}
-    };
+    return results.map((result, i) => {
+        const promptTokens = prompts[i]!;
+        const resolved = modes[i]!;
+        const samples = result.samples.map((s) => toSolvedSample(model, promptTokens, s, resolved));
+        const groups = groupAlternatives(samples, resolved);
+        return {
+            method,
+            params: {...rest, seed: jobs[i]!.seed, mode: resolved},
+            samples,
+            answerIndex: chooseAnswer(groups),
+            groups,
+            smc: result.smc?.map((run) => toSmcRun(model, promptTokens, run, resolved)),
+            stats: {
+                ...result.stats, wallMs, loadMs: options.loadMs ?? 0, queuedMs: options.queuedMs ?? 0, promptTokens: promptTokens.length,
+                ...exactness && {logQErrorBound: exactness.logQErrorBound}
+            },
+            ...exactness && exactness.warnings.length > 0 && {warnings: exactness.warnings}
+        };
+    });
 }
 
 function toSolveProgress(model: SolveModel, promptTokens: readonly Token[], progress: SamplingProgress): SolveProgress {

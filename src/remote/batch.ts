@@ -48,7 +48,8 @@ export class RemoteSequenceBatch implements SequenceBatch {
     private broken?: unknown;
     private joined?: {readonly caller: AbortSignal | undefined; readonly signal: AbortSignal};
 
-    constructor(private readonly pool: ServerPool, private readonly prompt: readonly Token[], readonly size: number,
+    /** Each sequence's prompt: the batch's, or its group's (OpenBatchOptions.groupPrompts). */
+    constructor(private readonly pool: ServerPool, private readonly prompts: readonly (readonly Token[])[], readonly size: number,
         private readonly settings: DrawSettings, private readonly accounting: RunAccounting,
         /** Called with each drawn token, so the model can read its text and learn its end tokens. */
         private readonly onDrawn: (token: Token, bytes: readonly number[], ended: boolean) => void) {}
@@ -91,7 +92,7 @@ export class RemoteSequenceBatch implements SequenceBatch {
         const {server, slot} = this.pool.slotOf(request.sequence);
         const {temperature} = options;
         const result: Continuation = {tokens: [], logP: [], logQ: []};
-        const context = [...this.prompt, ...request.prefix];
+        const context = [...this.prompts[request.sequence]!, ...request.prefix];
         while (result.tokens.length < request.maxTokens) {
             const maxTokens = Math.min(this.settings.chunkTokens, request.maxTokens - result.tokens.length);
             const seed = request.random.uint32();

@@ -4,7 +4,7 @@
  * reading a sample needs no further requests; end tokens are the ones the servers stopped at.
  */
 import {InvalidInputError} from "../protocol/errors.js";
-import type {LanguageModel, OpenBatchOptions, SequenceBatch, Token} from "../sampling/model.js";
+import {type LanguageModel, type OpenBatchOptions, type SequenceBatch, sequencePrompts, type Token} from "../sampling/model.js";
 import {throwIfCancelled} from "../sampling/errors.js";
 import type {RunExactness, SolveModel} from "../llama/solve.js";
 import {parseServerUrls} from "./address.js";
@@ -152,8 +152,9 @@ export class RemoteLanguageModel implements SolveModel {
     private async openAccountedBatch(prompt: readonly Token[], size: number, maxTokens: number, options: OpenBatchOptions,
         accounting: RunAccounting): Promise<SequenceBatch> {
         throwIfCancelled(options.signal);
-        this.checkFits(prompt.length, maxTokens);
-        return new RemoteSequenceBatch(this.pool, prompt, size, this.settings, accounting, (token, bytes, ended) => this.learn(token, bytes, ended));
+        const prompts = sequencePrompts(prompt, size, options);
+        this.checkFits(Math.max(...prompts.map((tokens) => tokens.length)), maxTokens);
+        return new RemoteSequenceBatch(this.pool, prompts, size, this.settings, accounting, (token, bytes, ended) => this.learn(token, bytes, ended));
     }
 
     private learn(token: Token, bytes: readonly number[], ended: boolean): void {

@@ -1,6 +1,6 @@
 /**
  * The small model interface the samplers are written against. A model holds a batch of
- * sequences that share one prompt; each sequence is a cache the implementation may reuse:
+ * sequences that share one prompt (or one per group of sequences); each sequence is a cache the implementation may reuse:
  * continuing from a prefix evaluates only what the sequence does not already hold.
  */
 import type {Random} from "./random.js";
@@ -53,6 +53,11 @@ export interface SequenceBatch {
 export interface OpenBatchOptions {
     /** Sequences [k*groupSize, (k+1)*groupSize) share a cache store, so copies among them are cheap. */
     readonly groupSize?: number;
+    /**
+     * Group k's own prompt, in place of `prompt`: one batch for several problems (an evaluation).
+     * One entry per group; a model that evaluates prompts must honour it.
+     */
+    readonly groupPrompts?: readonly (readonly Token[])[];
     /** Checked while the batch's resources are allocated. */
     readonly signal?: AbortSignal;
 }
@@ -70,8 +75,17 @@ export interface LanguageModel {
      */
     batchCapacity(promptTokens: number, maxTokens: number, groupSize: number): number;
     /**
-     * Opens `size` sequences, each starting with `prompt` (BOS included when the model wants it)
-     * and able to hold `maxTokens` generated tokens after it.
+     * Opens `size` sequences, each starting with `prompt` (BOS included when the model wants it),
+     * or with its group's prompt (OpenBatchOptions.groupPrompts), and able to hold `maxTokens`
+     * generated tokens after it.
      */
     openBatch(prompt: readonly Token[], size: number, maxTokens: number, options?: OpenBatchOptions): Promise<SequenceBatch>;
+}
+
+/** Each of a batch's `size` sequences' prompt: `prompt`, or its group's (OpenBatchOptions.groupPrompts), checked. */
+export function sequencePrompts(prompt: readonly Token[], size: number, options: OpenBatchOptions): (readonly Token[])[] {
+    const groupSize = options.groupSize ?? 1;
+    if (options.groupPrompts !== undefined && options.groupPrompts.length !== Math.ceil(size / groupSize))
+        throw new RangeError(`${Math.ceil(size / groupSize)} groups need as many prompts, got ${options.groupPrompts.length}`);
+    return Array.from({length: size}, (_, sequence) => options.groupPrompts?.[Math.floor(sequence / groupSize)] ?? prompt);
 }

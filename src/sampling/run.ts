@@ -1,6 +1,7 @@
 /**
  * The entry point of the samplers: opens a batch of as many sequences as fit the model's memory,
  * runs the method on the chains in waves of that size, and gathers samples, statistics and progress.
+ * Several prompts (an evaluation's problems) can share the waves, each group with its own prompt.
  */
 import type {EssPoint} from "../protocol/results.js";
 import type {SamplingParams} from "../protocol/params.js";
@@ -86,45 +87,128 @@ const RUN_STREAM_BASE = 0x8000_0000;
 /** Draws `params.samples` completions of `prompt` with `params.method`. */
 export async function sample(model: LanguageModel, prompt: readonly Token[], params: SamplingParams,
     options: SampleOptions = {}): Promise<SamplingResult> {
-    const groupSize = params.method === "smc" ? params.particles : 1;
-    const perWave = Math.min(params.samples, Math.floor(model.batchCapacity(prompt.length, params.maxTokens, groupSize) / groupSize));
-    const progress = new ProgressReporter(params, options);
-    const samples: Sample[] = [];
-    const smc: SmcRunResult[] = [];
-    // One batch serves every wave: opening one can take longer than sampling a wave, and a
-    // sequence continued from a fresh prefix keeps only the prompt of what it held before.
-    const batch = await model.openBatch(prompt, perWave * groupSize, params.maxTokens, {groupSize, signal: options.signal});
-    try {
-        for (let first = 0; first < params.samples; first += perWave) {
-            const units = Math.min(perWave, params.samples - first);
-            const wave = new Wave(batch, model, params, progress, options.signal);
-            if (params.method === "smc") smc.push(...await wave.runSmc(first, units));
-            else samples.push(...await wave.runChains(first, units));
-            progress.waveDone(units);
-        }
-    } finally {
-        await batch.dispose();
-    }
-    if (params.method === "smc") samples.push(...smc.map((run) => run.particles[run.drawn]!));
-    return {samples, smc: params.method === "smc" ? smc : undefined, stats: progress.stats()};
+    const [result] = await sampleEach(model, [{prompt, seed: params.seed}], params, options);
+    return result!;
 }
 
-/** One batch's chains and the MethodContext the methods run against. */
-class Wave implements MethodContext {
-    readonly counters: Counters;
-    readonly params: SamplingParams;
+/** One prompt of a sampleEach call and the seed of its samples. */
+export interface SamplingJob {
+    readonly prompt: readonly Token[];
+    /** Sample i draws from Random(seed, i) (SMC: its particles' and run's streams): the same whatever shares its batch. */
+    readonly seed: number;
+}
 
-    constructor(private readonly batch: SequenceBatch, private readonly model: LanguageModel, params: SamplingParams,
-        private readonly progress: ProgressReporter, private readonly signal: AbortSignal | undefined) {
-        this.params = params;
-        this.counters = progress.counters;
+/**
+ * Draws `params.samples` completions of each job's prompt with `params.method`, the samples of all
+ * jobs in the same waves (one model step serves them all); one result per job, with its own
+ * statistics. A job's samples are those `sample` would draw with the job's prompt and seed.
+ */
+export async function sampleEach(model: LanguageModel, jobs: readonly SamplingJob[], params: Omit<SamplingParams, "seed">,
+    options: SampleOptions = {}): Promise<SamplingResult[]> {
+    const groupSize = params.method === "smc" ? params.particles : 1;
+    const units = jobs.flatMap((_, job) => Array.from({length: params.samples}, (_, index): Unit => ({job, index})));
+    const longest = Math.max(...jobs.map((job) => job.prompt.length));
+    const perWave = Math.min(units.length, Math.floor(model.batchCapacity(longest, params.maxTokens, groupSize) / groupSize));
+    const tallies = jobs.map((): JobTally => ({counters: {mcmcSteps: 0, acceptedSteps: 0, resamplings: 0}, proposedTokens: 0}));
+    const progress = new ProgressReporter(params, units.length, tallies, options);
+    const samples = jobs.map((): Sample[] => []);
+    const smc = jobs.map((): SmcRunResult[] => []);
+    let batch: SequenceBatch | undefined;
+    let batchPrompts: readonly (readonly Token[])[] = [];
+    try {
+        for (let first = 0; first < units.length; first += perWave) {
+            const wave = units.slice(first, first + perWave);
+            const prompts = wave.map((unit) => jobs[unit.job]!.prompt);
+            // One batch serves every wave whose groups keep their prompts (always, for one job):
+            // opening one can take longer than sampling a wave, and a sequence continued from a
+            // fresh prefix keeps only the prompt of what it held before.
+            if (batch === undefined || prompts.some((prompt, group) => prompt !== batchPrompts[group])) {
+                await batch?.dispose();
+                batch = undefined;
+                batch = await model.openBatch(prompts[0]!, prompts.length * groupSize, params.maxTokens, {
+                    groupSize, signal: options.signal, groupPrompts: jobs.length > 1 ? prompts : undefined
+                });
+                batchPrompts = prompts;
+            }
+            const running = new Wave(batch, model, params, jobs, tallies, progress, options.signal);
+            if (params.method === "smc") (await running.runSmc(wave)).forEach((run, k) => smc[wave[k]!.job]!.push(run));
+            else (await running.runChains(wave)).forEach((drawn, k) => samples[wave[k]!.job]!.push(drawn));
+            progress.waveDone(wave.length);
+        }
+    } finally {
+        await batch?.dispose();
+    }
+    return jobs.map((_, job) => ({
+        samples: params.method === "smc" ? smc[job]!.map((run) => run.particles[run.drawn]!) : samples[job]!,
+        smc: params.method === "smc" ? smc[job] : undefined,
+        stats: statsOf(tallies[job]!)
+    }));
+}
+
+/** Sample `index` of job `job`. */
+interface Unit {
+    readonly job: number;
+    readonly index: number;
+}
+
+/** What a job has drawn and done so far, over all waves. */
+interface JobTally {
+    readonly counters: Counters;
+    proposedTokens: number;
+}
+
+/** One batch's chains; each job's chains run against that job's MethodContext. */
+class Wave {
+    constructor(private readonly batch: SequenceBatch, private readonly model: LanguageModel, private readonly params: Omit<SamplingParams, "seed">,
+        private readonly jobs: readonly SamplingJob[], private readonly tallies: readonly JobTally[],
+        private readonly progress: ProgressReporter, private readonly signal: AbortSignal | undefined) {}
+
+    /** Chains of the units (power or a direct method), one sequence each, in unit order. */
+    async runChains(units: readonly Unit[]): Promise<Sample[]> {
+        const chains = units.map((unit, i) => new Chain(i, new Random(this.jobs[unit.job]!.seed, unit.index)));
+        this.progress.watch(chains, []);
+        const contexts = this.jobContexts();
+        if (this.params.method === "power") {
+            await settleAll(chains.map((chain, i) => runPower(contexts[units[i]!.job]!, chain)));
+        } else {
+            const byJob = new Map<number, Chain[]>();
+            chains.forEach((chain, i) => byJob.set(units[i]!.job, [...byJob.get(units[i]!.job) ?? [], chain]));
+            await settleAll([...byJob].map(([job, own]) => runDirect(contexts[job]!, own)));
+        }
+        return chains.map((chain) => toSample(chain, this.model));
+    }
+
+    /** SMC runs of the units, `params.particles` sequences each; runs decode in step beside each other. */
+    async runSmc(units: readonly Unit[]): Promise<SmcRunResult[]> {
+        const n = this.params.particles;
+        const contexts = this.jobContexts();
+        const runs = units.map((unit, r) => {
+            const {seed} = this.jobs[unit.job]!;
+            return {
+                context: contexts[unit.job]!,
+                particles: Array.from({length: n}, (_, k) => {
+                    const particle = new Chain(r * n + k, new Random(seed, unit.index * n + k));
+                    particle.origin = k;
+                    return particle;
+                }),
+                random: new Random(seed, RUN_STREAM_BASE + unit.index),
+                state: newSmcRunState()
+            };
+        });
+        this.progress.watch(runs.flatMap((run) => run.particles), runs.map((run) => run.state));
+        await settleAll(runs.map((run) => runSmc(run.context, run.particles, run.random, run.state)));
+        return runs.map(({particles, state}) => toSmcResult(particles, state, this.model));
+    }
+
+    private jobContexts(): JobContext[] {
+        return this.tallies.map((tally, job) => new JobContext(this, {...this.params, seed: this.jobs[job]!.seed}, tally));
     }
 
     isEnd(token: Token): boolean {
         return this.model.isEnd(token);
     }
 
-    async draw(requests: readonly DrawRequest[], temperature: number): Promise<Continuation[]> {
+    draw(requests: readonly DrawRequest[], temperature: number): Promise<Continuation[]> {
         return this.batch.continue(requests.map(({chain, from, maxTokens}) => ({sequence: chain.sequence, prefix: chain.tokens.slice(0, from), maxTokens, random: chain.random})), {
             temperature,
             signal: this.signal,
@@ -135,31 +219,28 @@ class Wave implements MethodContext {
     copySequence(from: Chain, to: Chain): Promise<void> {
         return this.batch.copy(from.sequence, to.sequence);
     }
+}
 
-    /** Chains `first`.. of the run (power or a direct method), one sequence each. */
-    async runChains(first: number, count: number): Promise<Sample[]> {
-        const chains = Array.from({length: count}, (_, i) => new Chain(i, new Random(this.params.seed, first + i)));
-        this.progress.watch(chains, []);
-        if (this.params.method === "power") await settleAll(chains.map((chain) => runPower(this, chain)));
-        else await runDirect(this, chains);
-        return chains.map((chain) => toSample(chain, this.model));
+/** A job's view of a wave: the wave's batch, with the job's own counters and tally of drawn tokens. */
+class JobContext implements MethodContext {
+    readonly counters: Counters;
+
+    constructor(private readonly wave: Wave, readonly params: SamplingParams, private readonly tally: JobTally) {
+        this.counters = tally.counters;
     }
 
-    /** SMC runs `first`.., `params.particles` sequences each; runs decode in step beside each other. */
-    async runSmc(first: number, count: number): Promise<SmcRunResult[]> {
-        const n = this.params.particles;
-        const runs = Array.from({length: count}, (_, r) => ({
-            particles: Array.from({length: n}, (_, k) => {
-                const particle = new Chain(r * n + k, new Random(this.params.seed, (first + r) * n + k));
-                particle.origin = k;
-                return particle;
-            }),
-            random: new Random(this.params.seed, RUN_STREAM_BASE + first + r),
-            state: newSmcRunState()
-        }));
-        this.progress.watch(runs.flatMap((run) => run.particles), runs.map((run) => run.state));
-        await settleAll(runs.map((run) => runSmc(this, run.particles, run.random, run.state)));
-        return runs.map(({particles, state}) => toSmcResult(particles, state, this.model));
+    isEnd(token: Token): boolean {
+        return this.wave.isEnd(token);
+    }
+
+    async draw(requests: readonly DrawRequest[], temperature: number): Promise<Continuation[]> {
+        const continuations = await this.wave.draw(requests, temperature);
+        for (const continuation of continuations) this.tally.proposedTokens += continuation.tokens.length;
+        return continuations;
+    }
+
+    copySequence(from: Chain, to: Chain): Promise<void> {
+        return this.wave.copySequence(from, to);
     }
 }
 
@@ -170,16 +251,17 @@ async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
     if (failure) throw failure.reason;
 }
 
-/** Counters and progress for the whole run, across waves. */
+/** Progress for the whole run, across waves and jobs. */
 class ProgressReporter {
-    readonly counters: Counters = {mcmcSteps: 0, acceptedSteps: 0, resamplings: 0};
     private proposedTokens = 0;
     private finishedUnits = 0;
     private chains: readonly Chain[] = [];
     private smcStates: readonly SmcRunState[] = [];
     private lastReport = -Infinity;
 
-    constructor(private readonly params: SamplingParams, private readonly options: SampleOptions) {}
+    /** `units`: samples over all jobs. */
+    constructor(private readonly params: Omit<SamplingParams, "seed">, private readonly units: number, private readonly tallies: readonly JobTally[],
+        private readonly options: SampleOptions) {}
 
     watch(chains: readonly Chain[], smcStates: readonly SmcRunState[]): void {
         this.chains = chains;
@@ -198,15 +280,12 @@ class ProgressReporter {
         this.finishedUnits += units;
     }
 
-    stats(): SamplingStats {
-        const {mcmcSteps, acceptedSteps, resamplings} = this.counters;
-        return {proposedTokens: this.proposedTokens, mcmcSteps, acceptedSteps, acceptanceRate: mcmcSteps > 0 ? acceptedSteps / mcmcSteps : null, resamplings};
-    }
-
     private snapshot(): SamplingProgress {
         const {params} = this;
         const base = {method: params.method, chains: this.chains.slice(0, MAX_PROGRESS_CHAINS).map((chain) => chain.tokens), proposedTokens: this.proposedTokens};
-        const acceptanceRate = this.counters.mcmcSteps > 0 ? this.counters.acceptedSteps / this.counters.mcmcSteps : null;
+        const mcmcSteps = sumOf(this.tallies, (tally) => tally.counters.mcmcSteps);
+        const acceptanceRate = mcmcSteps > 0 ? sumOf(this.tallies, (tally) => tally.counters.acceptedSteps) / mcmcSteps : null;
+        const resamplings = sumOf(this.tallies, (tally) => tally.counters.resamplings);
         if (params.method === "smc") {
             const unfinished = this.smcStates.filter((state) => state.drawn === null);
             const slowest = unfinished.reduce((a, b) => (b.token < a.token ? b : a), unfinished[0] ?? this.smcStates[0]!);
@@ -214,7 +293,7 @@ class ProgressReporter {
             return {
                 ...base,
                 fraction: this.fraction(inWave),
-                smc: {token: slowest.token, maxTokens: params.maxTokens, ess: slowest.ess.at(-1)?.ess ?? null, particles: params.particles, resamplings: this.counters.resamplings}
+                smc: {token: slowest.token, maxTokens: params.maxTokens, ess: slowest.ess.at(-1)?.ess ?? null, particles: params.particles, resamplings}
             };
         }
         if (params.method === "power") {
@@ -231,8 +310,12 @@ class ProgressReporter {
 
     /** Finished units plus the current wave's progress, over all units. */
     private fraction(inWave: number): number {
-        return Math.min(1, (this.finishedUnits + inWave) / this.params.samples);
+        return Math.min(1, (this.finishedUnits + inWave) / this.units);
     }
+}
+
+function statsOf({counters: {mcmcSteps, acceptedSteps, resamplings}, proposedTokens}: JobTally): SamplingStats {
+    return {proposedTokens, mcmcSteps, acceptedSteps, acceptanceRate: mcmcSteps > 0 ? acceptedSteps / mcmcSteps : null, resamplings};
 }
 
 function sumOf<T>(items: readonly T[], value: (item: T) => number): number {

@@ -151,6 +151,8 @@ export interface MarkovModelOptions {
      * as chat models mark theirs: generation should stop there as at EOS.
      */
     readonly endOfTurn?: string;
+    /** A Jinja chat template (tokenizer.chat_template), as instruct models carry one. */
+    readonly chatTemplate?: string;
 }
 
 /** Writes `spec` (validated first) as a GGUF file at `outPath`. */
@@ -222,6 +224,7 @@ export function markovModelFile(spec: MarkovSpec, options: MarkovModelOptions = 
         {key: "llama.vocab_size", type: "uint32", value: nVocab},
         ...llamaTokenizerMetadata(vocab, tokenType),
         ...(endOfTurn === undefined ? [] : [{key: "tokenizer.ggml.eot_token_id", type: "uint32", value: endOfTurn} as const]),
+        ...(options.chatTemplate === undefined ? [] : [{key: "tokenizer.chat_template", type: "string", value: options.chatTemplate} as const]),
     ];
     return {metadata, tensors};
 }

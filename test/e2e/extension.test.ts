@@ -4,16 +4,17 @@
  * user meets it with the default settings (auto prompt mode, Balanced preset), the answer and its
  * actions, the alternatives from the keyboard, a long run's estimate and Stop, a webview and a
  * window reload, the history, a bad model path, inline suggestions, downloading then selecting a
- * model, the walkthrough on first start, and screenshots in light, dark and high-contrast themes.
+ * model, an evaluation report opened from the explorer, the walkthrough on first start, and
+ * screenshots in light, dark and high-contrast themes.
  */
 import {strict as assert} from "node:assert";
 import {execFile} from "node:child_process";
-import {mkdtempSync, readdirSync, readFileSync} from "node:fs";
+import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {promisify} from "node:util";
 import path from "node:path";
 import {parseMarkovSpec, writeMarkovModel} from "../../src/testmodels/markov.js";
-import {REPO_ROOT} from "../support/cli.js";
+import {REPO_ROOT, runCli} from "../support/cli.js";
 import {MODEL_PATH, ModelServer} from "../support/model-server.js";
 import {sharedModel} from "../support/shared.js";
 import {VSCodeE2E} from "./harness.js";
@@ -222,6 +223,32 @@ describe("Power Sampling in VS Code", function () {
         const frame = await vsc.webviewFrame({contains: "Done", ...FRAME});
         assert.equal(await frame.locator("#error").count(), 0);
         await vsc.configure(QUICK);
+    });
+
+    it("opens an evaluation's report from the explorer, drawn in the editor's theme", async () => {
+        const dataset = vsc.path("problems.jsonl");
+        writeFileSync(dataset, ["six-times-seven", "five-times-eight"].map((id, i) => JSON.stringify({id, prompt: `Problem ${i + 1}.`, answer: i === 0 ? "42" : "40"})).join("\n"));
+        const run = await runCli(["eval", "--dataset", dataset, "--model", answers, "--methods", "standard,power", "--samples", "2",
+            "--max-tokens", "8", "--block-size", "4", "--mcmc-steps", "1", "--threads", "1", "--seed", "1", "--out", vsc.path("eval-run")]);
+        assert.equal(run.code, 0, run.stderr);
+        await vsc.executeCommand("workbench.view.explorer");
+        await vsc.page.locator(".explorer-folders-view .monaco-list-row", {hasText: "eval-run"}).first().click();
+        const summaryRow = vsc.page.locator(".explorer-folders-view .monaco-list-row", {hasText: "summary.json"}).first();
+        const menuItem = vsc.page.locator(".context-view .action-item", {hasText: "Open Evaluation Report"}).first();
+        // A click on a context menu that is still appearing can be lost (the menu stays open): open it and click until it closes.
+        await vsc.poll("the context menu's Open Evaluation Report to be taken", 30_000, async () => {
+            if (!(await menuItem.isVisible())) await summaryRow.click({button: "right"});
+            await menuItem.click({timeout: 5_000}).catch(() => undefined);
+            await vsc.page.waitForTimeout(500);
+            return await menuItem.isVisible() ? undefined : true;
+        });
+        const frame = await vsc.webviewFrame({contains: "Evaluation: ", ...FRAME});
+        const text = await frame.evaluate(() => document.body.innerText);
+        assert.match(text, /standard/);
+        assert.match(text, /power/);
+        assert.match(text, /50(\.0)?\s?%/, "each method answers one problem of two right");
+        assert.ok(await frame.locator("svg").count() >= 2, "the charts are drawn");
+        await vsc.screenshot("extension-evaluation-report");
     });
 
     it("looks right in light, dark and high-contrast themes", async () => {

@@ -9,7 +9,7 @@ import {resolveParams, type SamplingParams} from "../../src/protocol/params.js";
 import {RemoteServerError} from "../../src/remote/http.js";
 import {RemoteLanguageModel} from "../../src/remote/model.js";
 import {empiricalDistribution, enumerateCompletions, powerDistribution, temperedDistribution, totalVariation} from "../../src/sampling/exact.js";
-import {sample, type SamplingResult} from "../../src/sampling/run.js";
+import {sample, sampleEach, type SamplingResult} from "../../src/sampling/run.js";
 import {markovNextTokenDistribution} from "../../src/testmodels/markov-exact.js";
 import {MARKOV_EOS, markovVocabulary, PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
 import {VARIABLE_LENGTH_SPEC} from "../support/chains.js";
@@ -115,6 +115,18 @@ describe("power sampling on llama-server", function () {
             await assert.rejects(run(split, {method: "standard", maxTokens, samples: 4}),
                 (error: Error) => error instanceof RemoteServerError && error.message.includes(split.servers[0]!.url));
         });
+    });
+
+    it("several prompts in one batch (an evaluation): each draws what it draws alone, for MH and SMC", async () => {
+        const prompts = [await model.tokenize(""), await model.tokenize("z"), await model.tokenize("xy")];
+        for (const params of [{method: "power", alpha: 4, blockSize: maxTokens, maxTokens, mcmcSteps: 6, samples: 3}, {method: "smc", alpha: 4, maxTokens, samples: 2, particles: 4}] as const) {
+            const resolved = resolveParams(params);
+            const together = await sampleEach(model, prompts.map((prompt, i) => ({prompt, seed: 40 + i})), resolved);
+            for (const [i, prompt] of prompts.entries()) {
+                const alone = await sample(model, prompt, {...resolved, seed: 40 + i});
+                assert.deepEqual(completions(together[i]!), completions(alone), `${params.method}, prompt ${i}`);
+            }
+        }
     });
 
     it("chains spread over two servers holding the same model draw what one server draws", async () => {
