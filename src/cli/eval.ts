@@ -7,14 +7,14 @@ import path from "node:path";
 import {METHODS, type Method, resolveParams, resolvePromptMode} from "../protocol/params.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import {datasetsFolder, openDataset} from "../eval/dataset-source.js";
-import {llamaEngine} from "../eval/engine.js";
+import {type EvalEngine, llamaEngine, remoteEngine} from "../eval/engine.js";
 import {type EvalOutcome, runEvaluation} from "../eval/harness.js";
 import {formatCount, formatDuration, formatPercent} from "../eval/format.js";
 import {describeIsolation, PythonSandbox} from "../eval/sandbox.js";
 import {flagOf, parseCommandLine, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues, takesNoArguments} from "./args.js";
 import {cacheDirOption} from "./cache.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
-import {withModel} from "./session.js";
+import {SERVER_FLAGS, serversInsteadOfModel, withModel, withRemoteModel} from "./session.js";
 
 /** The paper's comparison: power sampling against low temperature and the base model. */
 const DEFAULT_METHODS: readonly Method[] = ["power", "low-temperature", "standard"];
@@ -22,9 +22,11 @@ const DEFAULT_METHODS: readonly Method[] = ["power", "low-temperature", "standar
 const DEFAULT_PARALLEL = 32;
 const MAX_PARALLEL = 4096;
 
-export const EVAL_USAGE = `  power-sampling eval --dataset D --model PATH --out DIR [options]
+export const EVAL_USAGE = `  power-sampling eval --dataset D (--model PATH | --server URL ...) --out DIR [options]
       --dataset D           math500 | gsm8k | humaneval (files in <cache-dir>/datasets) or a file: MATH500 .json,
                             GSM8K or HumanEval lines (.jsonl, .jsonl.gz), or {id, prompt, answer} lines graded like MATH
+      --server URL          llama-servers holding the model instead of --model (repeat it: problems spread over them);
+                            --api-key-env NAME, --allow-plain-http as for solve
       --out DIR             results.jsonl (one line per sample), summary.json, report.html; a DIR with a run resumes it
       --methods M,M,...     of ${METHODS.join(", ")} (default ${DEFAULT_METHODS.join(",")})
       --samples K           samples per problem and method: pass@k for k <= K (default 1)
@@ -39,11 +41,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const {values, positionals} = parseCommandLine(argv, {
         ...samplingFlagOptions(), dataset: {type: "string"}, model: {type: "string"}, out: {type: "string"}, methods: {type: "string"},
         limit: {type: "string"}, mode: {type: "string"}, parallel: {type: "string"}, threads: {type: "string"}, json: {type: "boolean"},
-        "cache-dir": {type: "string"}
+        "cache-dir": {type: "string"}, ...SERVER_FLAGS
     });
     takesNoArguments("eval", positionals);
     const datasetName = required(values.dataset, "--dataset", "math500, gsm8k, humaneval or a file's path");
-    const modelPath = required(values.model, "--model", "the path of a GGUF file");
     const outDir = required(values.out, "--out", "a folder for results.jsonl, summary.json and report.html");
     const methods = parseMethods(values.methods);
     const given = samplingFlagValues(values);
@@ -53,12 +54,14 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const limit = positiveInteger("limit", values.limit);
     const parallel = positiveInteger("parallel", values.parallel, MAX_PARALLEL) ?? DEFAULT_PARALLEL;
     const threads = parseThreads(values.threads);
+    const remote = serversInsteadOfModel(values, threads);
+    const modelPath = remote ? undefined : required(values.model, "--model", "the path of a GGUF file, or --server URL");
     const dataset = await openDataset(datasetName, datasetsFolder(await cacheDirOption(values["cache-dir"])));
 
-    const outcome = await withModel(modelPath, {threads}, async (model, _loadMs, signal) => {
+    const evaluate = async (engine: EvalEngine, signal: AbortSignal) => {
         const bar = new ProgressBar();
         try {
-            return await runEvaluation(llamaEngine(model, path.resolve(modelPath)), {
+            return await runEvaluation(engine, {
                 dataset, methods, params, seed: given.seed, mode, limit, parallel, outDir: path.resolve(outDir), openSandbox, signal,
                 progressIntervalMs: REDRAW_EVERY_MS,
                 onProgress: (progress) => bar.update(progress.call, progress)
@@ -66,7 +69,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
         } finally {
             bar.finish();
         }
-    });
+    };
+    const outcome = modelPath === undefined
+        ? await withRemoteModel(remote!, (model, _loadMs, signal) => evaluate(remoteEngine(model), signal))
+        : await withModel(modelPath, {threads}, (model, _loadMs, signal) => evaluate(llamaEngine(model, path.resolve(modelPath)), signal));
     await writeOutput(values.json ? `${JSON.stringify(outcome.summary, null, 2)}\n` : readableSummary(outcome));
 }
 

@@ -17,9 +17,8 @@ import {toJson, toReadable} from "./output.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {BENCH_PARTS, runBench} from "./bench.js";
 import {debugLine, InterruptedError, OutputError, reportEnd, stderrLost, stderrWritten, stdoutWritten, stopSignal, watchRun} from "./lifetime.js";
-import {type RemoteCommandOptions, withModel, withRemoteModel} from "./session.js";
+import {SERVER_FLAGS, serverOptions, serversInsteadOfModel, withModel, withRemoteModel} from "./session.js";
 import {solve, type SolveModel} from "../llama/solve.js";
-import {parseServerUrls} from "../remote/address.js";
 
 const USAGE = `usage:
   power-sampling solve [options] PROMPT      PROMPT "-" reads stdin; "" starts right after BOS
@@ -83,9 +82,7 @@ async function solveCommand(argv: string[]): Promise<void> {
     const params = resolveParams({method: values.method, ...samplingFlagValues(values)}, (field) => `--${flagOf(field)}`);
     const mode = resolvePromptMode(values.mode, "--mode");
     const threads = parseThreads(values.threads);
-    const remote = serverOptions(values);
-    if (remote && values.model !== undefined) throw new InvalidInputError("--model and --server: give one; a server holds its own model");
-    if (remote && threads !== undefined) throw new InvalidInputError("--threads and --server: the server sets its own threads");
+    const remote = serversInsteadOfModel(values, threads);
     if (values.model === "") throw new InvalidInputError("--model is empty: give the path of a GGUF file");
     const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
     const run = async (model: SolveModel, loadMs: number, signal: AbortSignal) => {
@@ -179,24 +176,6 @@ async function benchCommand(argv: string[]): Promise<void> {
     });
 }
 
-/** The flags that put a command on servers instead of a local model. */
-const SERVER_FLAGS = {server: {type: "string", multiple: true}, "api-key-env": {type: "string"}, "allow-plain-http": {type: "boolean"}} as const;
-
-/** --server (repeatable), the API key from the variable --api-key-env names, and the plain-http opt-in; undefined without --server. */
-function serverOptions(values: {server?: string[]; "api-key-env"?: string; "allow-plain-http"?: boolean}): RemoteCommandOptions | undefined {
-    const name = values["api-key-env"];
-    if (!values.server) {
-        if (name !== undefined || values["allow-plain-http"]) throw new InvalidInputError("--api-key-env and --allow-plain-http go with --server URL");
-        return undefined;
-    }
-    let apiKey: string | undefined;
-    if (name !== undefined) {
-        apiKey = process.env[name];
-        if (!apiKey) throw new InvalidInputError(`--api-key-env ${name}: the environment variable ${name} is not set or empty`);
-    }
-    const allowPlainHttp = values["allow-plain-http"] ?? false;
-    return {urls: parseServerUrls(values.server, {allowPlainHttp}), apiKey, allowPlainHttp};
-}
 
 /** A file that cannot be written is the user's to fix: say which and why. */
 async function writingTo(file: string, write: () => Promise<void>): Promise<void> {

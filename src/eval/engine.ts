@@ -1,14 +1,15 @@
 /**
  * What an evaluation runs on: an engine that solves several prompts with one set of sampling
  * parameters, each prompt with its own seed. The harness knows nothing else of it, so a local
- * llama.cpp model (llamaEngine) and a remote server can both serve it.
+ * llama.cpp model (llamaEngine) and llama-servers (remoteEngine) both serve it.
  */
 import {checkPrompt, type ResolvedPromptMode, type SamplingParams} from "../protocol/params.js";
 import type {SolveProgress, SolveResult} from "../protocol/results.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import type {LlamaLanguageModel} from "../llama/model.js";
 import {buildPrompt} from "../llama/prompts.js";
-import {type SolveJob, solveEach} from "../llama/solve.js";
+import {type SolveJob, type SolveModel, solveEach} from "../llama/solve.js";
+import type {RemoteLanguageModel} from "../remote/model.js";
 
 export interface EngineSolveOptions {
     readonly signal?: AbortSignal;
@@ -39,9 +40,18 @@ export interface EvalEngine {
 /** The engine of a llama.cpp model loaded in this process. */
 export function llamaEngine(model: LlamaLanguageModel, modelPath: string): EvalEngine {
     const metadata = model.model.fileInfo.metadata as {tokenizer?: {chat_template?: unknown}};
+    return modelEngine(model, {name: modelPath, hasChatTemplate: typeof metadata.tokenizer?.chat_template === "string"});
+}
+
+/** The engine of llama-servers: the servers' URLs and model name it; the server's chat template makes it an instruct model. */
+export function remoteEngine(model: RemoteLanguageModel): EvalEngine {
+    return modelEngine(model, {name: `${model.servers[0]!.model} on ${model.servers.map((server) => server.url).join(", ")}`, hasChatTemplate: model.instruct});
+}
+
+function modelEngine(model: SolveModel, {name, hasChatTemplate}: {name: string; hasChatTemplate: boolean}): EvalEngine {
     return {
-        model: modelPath,
-        hasChatTemplate: typeof metadata.tokenizer?.chat_template === "string",
+        model: name,
+        hasChatTemplate,
         async checkPrompts(prompts, mode, params) {
             const groupSize = params.method === "smc" ? params.particles : 1;
             for (const {id, prompt} of prompts) {
