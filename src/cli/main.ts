@@ -37,7 +37,7 @@ const USAGE = `usage:
       --ess-threshold X     resample when ESS < X * particles (default 0.5)
       --alpha-ramp T        ramp alpha up from 1 over the first T tokens, exactly (default 0: none)
       --seed S              reproducible runs (default random, printed)
-      --threads N           CPU threads (default: physical cores)
+      --threads N           CPU threads (default: physical cores - 1, at least 1)
       --json                one JSON object on stdout
     on llama-server instead of a local model (see README, Remote engines):
       --server URL          a llama-server holding the model; repeat it to spread the chains over several

@@ -5,10 +5,10 @@ import {InvalidInputError, throwIfCancelled} from "../sampling/errors.js";
 import {type LanguageModel, type OpenBatchOptions, type SequenceBatch, sequencePrompts, type Token} from "../sampling/model.js";
 import {LlamaSequenceBatch} from "./batch.js";
 import {isInstructModel, llamaChatPrompt} from "./prompts.js";
-import {loadGgufModel, type LoadOptions, physicalCoreCount} from "./runtime.js";
+import {defaultThreadCount, loadGgufModel, type LoadOptions} from "./runtime.js";
 
 export interface LlamaLanguageModelOptions {
-    /** CPU threads for evaluation; defaults to the physical core count (one for tiny models). */
+    /** CPU threads for evaluation; defaults to one fewer than the physical cores, at least one (one for tiny models). */
     readonly threads?: number;
     /** Caps the tokens a sequence holds below the model's trained context. */
     readonly contextSize?: number;
@@ -34,7 +34,7 @@ export class LlamaLanguageModel implements LanguageModel {
     constructor(readonly model: LlamaModel, options: LlamaLanguageModelOptions = {}) {
         this.contextLimit = options.contextSize;
         if (model.tokens.eos == null && model.tokens.eot == null) throw new InvalidInputError("the model has no end-of-sequence token");
-        this.threads = options.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : physicalCoreCount());
+        this.threads = options.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : defaultThreadCount());
         this.shape = modelShape(model);
     }
 

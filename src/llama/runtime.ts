@@ -188,6 +188,16 @@ export async function describeCompute(llama: Llama, model?: LlamaModel): Promise
 }
 
 /**
+ * The default CPU threads: one core fewer than the machine has. llama.cpp's threads wait for each
+ * other by spinning, so a thread whose core is busy elsewhere (the editor, a build) stalls every
+ * step. Measured here (bench --only threads, 2 cores, a busy loop per core): 2 threads decoded
+ * 84.0 tokens/s idle but 10.1 under load; 1 thread 72.3 idle and 56.7 under load.
+ */
+export function defaultThreadCount(): number {
+    return Math.max(1, physicalCoreCount() - 1);
+}
+
+/**
  * Physical cores: llama.cpp's default (logical CPUs) oversubscribes hyperthreads and on small
  * machines made one decode step ~700x slower.
  */
