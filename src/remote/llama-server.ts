@@ -53,7 +53,11 @@ export class LlamaServer implements InferenceServer {
     }
 
     async describe(signal?: AbortSignal): Promise<ServerInfo> {
-        const [props, models] = await Promise.all([this.http.get("/props", signal), this.http.get("/v1/models", signal)]);
+        // Both asked at once; a failure is reported for /props first, so that one fault gives one message.
+        const [props, models] = (await Promise.allSettled([this.http.get("/props", signal), this.http.get("/v1/models", signal)])).map((outcome) => {
+            if (outcome.status === "rejected") throw outcome.reason;
+            return outcome.value;
+        });
         const settings = field(props, "default_generation_settings", "object", this.http.name);
         const contextSize = field(settings, "n_ctx", "number", this.http.name);
         const slots = field(props, "total_slots", "number", this.http.name);

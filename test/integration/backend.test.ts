@@ -3,13 +3,13 @@ import {strict as assert} from "node:assert";
 import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {CancellationTokenSource, ResponseError} from "vscode-jsonrpc/node";
+import {CancellationTokenSource} from "vscode-jsonrpc/node";
 import {
     ERROR_CODES, LOAD_MODEL_REQUEST, SOLVE_REQUEST, STATUS, type BackendStatus, type LoadModelResult, type SolveResponse
 } from "../../src/protocol/backend.js";
 import type {SolvedSample} from "../../src/protocol/results.js";
 import {PIVOTAL_CHAIN, writeMarkovModel} from "../../src/testmodels/markov.js";
-import {Backend} from "../support/backend.js";
+import {Backend, rejection} from "../support/backend.js";
 import {buildCli} from "../support/cli.js";
 import {MODEL_PATH, ModelServer} from "../support/model-server.js";
 import {sharedModel} from "../support/shared.js";
@@ -20,16 +20,6 @@ const STORIES = sharedModel("stories260K.gguf");
 async function childPids(pid: number): Promise<number[]> {
     const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8");
     return children.trim().split(/\s+/).filter(Boolean).map(Number);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ResponseError<unknown>> {
-    try {
-        await promise;
-    } catch (error) {
-        assert.ok(error instanceof ResponseError, `expected a ResponseError, got ${String(error)}`);
-        return error;
-    }
-    assert.fail("expected the request to fail");
 }
 
 describe("backend process (power-sampling serve --stdio)", function () {

@@ -6,14 +6,14 @@
 import {strict as assert} from "node:assert";
 import http from "node:http";
 import type {AddressInfo} from "node:net";
-import {CancellationTokenSource, ResponseError} from "vscode-jsonrpc/node";
+import {CancellationTokenSource} from "vscode-jsonrpc/node";
 import {ERROR_CODES, LOAD_MODEL_REQUEST, SOLVE_REQUEST, STATUS, type BackendStatus, type LoadModelResult, type SolveResponse} from "../../src/protocol/backend.js";
 import {resolveParams} from "../../src/protocol/params.js";
 import {RemoteServerError} from "../../src/remote/http.js";
 import {RemoteLanguageModel} from "../../src/remote/model.js";
 import {sample} from "../../src/sampling/run.js";
 import {PIVOTAL_CHAIN} from "../../src/testmodels/markov.js";
-import {Backend} from "../support/backend.js";
+import {Backend, rejection} from "../support/backend.js";
 import {assertBadInput, buildCli, runCli} from "../support/cli.js";
 import {freePort, type LlamaServerProcess, RemoteFixture} from "../support/llama-server.js";
 
@@ -49,16 +49,6 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
         if (performance.now() > deadline) assert.fail(`waited ${ms / 1000} s for ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
     }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ResponseError<unknown>> {
-    try {
-        await promise;
-    } catch (error) {
-        assert.ok(error instanceof ResponseError, `expected a ResponseError, got ${String(error)}`);
-        return error;
-    }
-    assert.fail("expected the request to fail");
 }
 
 describe("remote engines: faults", function () {

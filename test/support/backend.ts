@@ -1,6 +1,7 @@
 /** A real backend process (`power-sampling serve --stdio`) and a JSON-RPC client for it. */
+import {strict as assert} from "node:assert";
 import {type ChildProcess, spawn} from "node:child_process";
-import {createMessageConnection, type MessageConnection, type NotificationMessage, StreamMessageReader, StreamMessageWriter} from "vscode-jsonrpc/node";
+import {createMessageConnection, type MessageConnection, type NotificationMessage, ResponseError, StreamMessageReader, StreamMessageWriter} from "vscode-jsonrpc/node";
 import type {BackendStatus, InitializationOptions, ProgressNotification} from "../../src/protocol/backend.js";
 import {PROGRESS_NOTIFICATION, STATUS} from "../../src/protocol/backend.js";
 import {CLI_PATH} from "./cli.js";
@@ -141,4 +142,15 @@ export class RawBackend {
     private notify(): void {
         for (const waiter of [...this.waiters]) waiter();
     }
+}
+
+/** The error a request is answered with; fails the test when it succeeds or fails otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<ResponseError<unknown>> {
+    try {
+        await promise;
+    } catch (error) {
+        assert.ok(error instanceof ResponseError, `expected a ResponseError, got ${String(error)}`);
+        return error;
+    }
+    assert.fail("expected the request to fail");
 }
