@@ -30,10 +30,18 @@ export interface MethodContext {
     copySequence(from: Chain, to: Chain): Promise<void>;
 }
 
-/** Grows each chain until it ends or holds `limit` tokens, all in step. */
-export async function extend(context: MethodContext, chains: readonly Chain[], limit: number, temperature: number): Promise<void> {
-    const growing = chains.filter((chain) => !chain.ended((token) => context.isEnd(token)) && chain.tokens.length < limit);
-    if (growing.length === 0) return;
+/** Whether `chain` can grow: it has not ended and holds fewer than `limit` tokens. */
+export function canGrow(context: MethodContext, chain: Chain, limit: number): boolean {
+    return !chain.ended((token) => context.isEnd(token)) && chain.tokens.length < limit;
+}
+
+/** Grows each chain until it ends or holds `limit` tokens, all in step; returns the chains that grew with what each drew. */
+export async function extend(context: MethodContext, chains: readonly Chain[], limit: number, temperature: number): Promise<[Chain, Continuation][]> {
+    const growing = chains.filter((chain) => canGrow(context, chain, limit));
+    if (growing.length === 0) return [];
     const continuations = await context.draw(growing.map((chain) => ({chain, from: chain.tokens.length, maxTokens: limit - chain.tokens.length})), temperature);
-    growing.forEach((chain, i) => chain.append(continuations[i]!));
+    return growing.map((chain, i) => {
+        chain.append(continuations[i]!);
+        return [chain, continuations[i]!];
+    });
 }

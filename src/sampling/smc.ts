@@ -11,7 +11,7 @@
  */
 import type {EssPoint} from "../protocol/results.js";
 import {type Chain, sumFrom} from "./chain.js";
-import type {MethodContext} from "./method.js";
+import {canGrow, extend, type MethodContext} from "./method.js";
 import type {Random} from "./random.js";
 
 /** One run's state beyond its particles, in one place: the progress report reads it too. */
@@ -32,7 +32,7 @@ export function newSmcRunState(): SmcRunState {
 /** Runs one SMC run on `particles` (fresh chains of one group); `random` drives resampling and the final draw. */
 export async function runSmc(context: MethodContext, particles: readonly Chain[], random: Random, state: SmcRunState): Promise<void> {
     const {params} = context;
-    const live = () => particles.filter((particle) => !particle.ended((token) => context.isEnd(token)) && particle.tokens.length < params.maxTokens);
+    const live = () => particles.filter((particle) => canGrow(context, particle, params.maxTokens));
     let alpha = alphaAt(params, 0);
     while (live().length > 0) {
         const next = alphaAt(params, state.token);
@@ -66,12 +66,8 @@ function tokensUntilCheck(params: {readonly resampleInterval: number; readonly m
 
 /** Draws every live particle on to `limit` tokens at temperature 1/alpha; weights gain alpha*log p - log q per token. */
 async function grow(context: MethodContext, particles: readonly Chain[], limit: number, alpha: number): Promise<void> {
-    const continuations = await context.draw(particles.map((chain) => ({chain, from: chain.tokens.length, maxTokens: limit - chain.tokens.length})), 1 / alpha);
-    particles.forEach((particle, i) => {
-        const drawn = continuations[i]!;
+    for (const [particle, drawn] of await extend(context, particles, limit, 1 / alpha))
         particle.logWeight += alpha * sumFrom(drawn.logP) - sumFrom(drawn.logQ);
-        particle.append(drawn);
-    });
 }
 
 /** The target moves from p^a to p^(a + delta): every particle's weight follows. */
@@ -95,8 +91,7 @@ async function checkEss(context: MethodContext, particles: readonly Chain[], ran
         if (ancestor !== i) {
             const source = particles[ancestor]!;
             // A finished ancestor never decodes again: its completion is all the copy needs.
-            if (!source.ended((token) => context.isEnd(token)) && source.tokens.length < context.params.maxTokens)
-                copies.push(context.copySequence(source, particle));
+            if (canGrow(context, source, context.params.maxTokens)) copies.push(context.copySequence(source, particle));
             particle.copyFrom(source);
         }
         particle.logWeight = mean;
