@@ -121,11 +121,13 @@ export class LlamaServer implements InferenceServer {
         }, params.signal);
         const [entry] = this.entries(answer);
         if (!entry) throw missing(this.http.name, "completion_probabilities");
-        const wanted = entry.topTokens.indexOf(params.token);
+        // Only a probe needs the top tokens' ids and text; draws read their log p alone.
+        const name = this.http.name;
+        const wanted = entry.topItems.findIndex((item) => field(item, "id", "number", name) === params.token);
         return {
             topLogP: entry.top,
             logP: wanted === -1 ? null : entry.top[wanted]!,
-            bytes: wanted === -1 ? null : entry.topBytes[wanted]!
+            bytes: wanted === -1 ? null : byteList(field(entry.topItems[wanted], "bytes", "array", name))
         };
     }
 
@@ -160,8 +162,7 @@ export class LlamaServer implements InferenceServer {
                 bytes: byteList(field(raw, "bytes", "array", name)),
                 logP: logProbOf(raw, name),
                 top: top.map((item) => logProbOf(item, name)),
-                topTokens: top.map((item) => field(item, "id", "number", name)),
-                topBytes: top.map((item) => byteList(field(item, "bytes", "array", name)))
+                topItems: top
             };
         });
     }
@@ -201,9 +202,10 @@ interface Entry {
     readonly id: Token;
     readonly bytes: number[];
     readonly logP: number;
+    /** log p of the K likeliest tokens. */
     readonly top: number[];
-    readonly topTokens: Token[];
-    readonly topBytes: number[][];
+    /** The K likeliest as the server sent them (id, bytes), read only by a probe. */
+    readonly topItems: readonly unknown[];
 }
 
 /** `object[key]`, of the given JSON type, or an error naming what the server left out. */
