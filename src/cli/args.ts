@@ -10,11 +10,16 @@ export function parseNumber(flag: string, value: string | undefined): number | u
     return number;
 }
 
+/** An integer >= 1 (and <= max), or undefined when the flag is absent. */
+export function positiveInteger(flag: string, value: string | undefined, max = Infinity): number | undefined {
+    const number = parseNumber(flag, value);
+    if (number !== undefined && (!Number.isInteger(number) || number < 1 || number > max))
+        throw new InvalidInputError(`--${flag} must be an integer ${max === Infinity ? ">= 1" : `in 1..${max}`}, got ${number}`);
+    return number;
+}
+
 export function parseThreads(value: string | undefined): number | undefined {
-    const threads = parseNumber("threads", value);
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
-        throw new InvalidInputError(`--threads must be an integer >= 1, got ${threads}`);
-    return threads;
+    return positiveInteger("threads", value);
 }
 
 /** A stray word would otherwise be ignored, and a long run started on a typo. */

@@ -11,7 +11,7 @@ import {type EvalEngine, llamaEngine, remoteEngine} from "../eval/engine.js";
 import {type EvalOutcome, runEvaluation} from "../eval/harness.js";
 import {formatCount, formatDuration, formatPercent} from "../eval/format.js";
 import {describeIsolation, PythonSandbox} from "../eval/sandbox.js";
-import {flagOf, parseCommandLine, parseNumber, parseThreads, samplingFlagOptions, samplingFlagValues, takesNoArguments} from "./args.js";
+import {flagOf, parseCommandLine, parseThreads, positiveInteger, samplingFlagOptions, samplingFlagValues, takesNoArguments} from "./args.js";
 import {cacheDirOption} from "./cache.js";
 import {ProgressBar, REDRAW_EVERY_MS} from "./progress.js";
 import {SERVER_FLAGS, serversInsteadOfModel, withModel, withRemoteModel} from "./session.js";
@@ -95,13 +95,6 @@ function parseMethods(value: string | undefined): Method[] {
     const repeated = methods.find((method, i) => methods.indexOf(method) !== i);
     if (repeated !== undefined) throw new InvalidInputError(`--methods names ${repeated} twice`);
     return methods as Method[];
-}
-
-function positiveInteger(flag: string, value: string | undefined, max = Infinity): number | undefined {
-    const number = parseNumber(flag, value);
-    if (number !== undefined && (!Number.isInteger(number) || number < 1 || number > max))
-        throw new InvalidInputError(`--${flag} must be an integer ${max === Infinity ? ">= 1" : `in 1..${max}`}, got ${number}`);
-    return number;
 }
 
 /** HumanEval runs generated code: find python3, and say how it is contained before any runs. */

@@ -19,14 +19,12 @@ import {InvalidInputError} from "../sampling/errors.js";
 export const DATASET_FORMATS = ["math500", "gsm8k", "humaneval", "jsonl"] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
-/** math: the last \boxed{} against the reference (mathAnswersEqual); gsm8k: numbers; humaneval: the tests. */
-export type GraderKind = "math" | "gsm8k" | "humaneval";
-
 export interface AnswerProblem {
     /** Unique within the dataset: the dataset's own id, or `gsm8k/<index>`. */
     readonly id: string;
     /** The text the model continues: the paper's MATH prompt around the problem, or a jsonl prompt as is. */
     readonly prompt: string;
+    /** math: the last \boxed{} against the reference (mathAnswersEqual); gsm8k: numbers. */
     readonly grader: "math" | "gsm8k";
     /** The reference final answer (for GSM8K the number after `####`, as written). */
     readonly reference: string;

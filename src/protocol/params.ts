@@ -53,11 +53,6 @@ export type NumericParamName = keyof typeof PARAMETERS;
 
 export const DEFAULT_METHOD: Method = "power";
 
-/** The paper's defaults (alpha 4, B 192, N 10), maxTokens kept modest for local models, and a fresh seed. */
-export function defaultParams(): SamplingParams {
-    return resolveParams({});
-}
-
 export function randomSeed(): number {
     return Math.floor(Math.random() * 2 ** 32);
 }

@@ -303,12 +303,6 @@ export function remainingMs(fraction: number, elapsedMs: number): number | null 
     return (elapsedMs * (1 - fraction)) / fraction;
 }
 
-/** "3/4 · 75 %" */
-export function formatShare(count: number, total: number): string {
-    const percent = total > 0 ? Math.round((100 * count) / total) : 0;
-    return `${count}/${total} · ${percent} %`;
-}
-
 export function formatPercent(rate: number | null): string {
     return rate === null || !Number.isFinite(rate) ? "—" : `${Math.round(rate * 100)} %`;
 }
