@@ -42,17 +42,22 @@ const SUGGESTION_PARAMS: Partial<SamplingParams> = {method: "smc", particles: 8,
 export function registerCommands(context: vscode.ExtensionContext, services: Services): void {
     const {log, backend, statusBar, inline, panel, rates} = services;
 
-    /** Settings, or undefined after telling the user what is wrong. */
-    const settingsOrExplain = async (): Promise<Settings | undefined> => {
-        let settings: Settings;
+    /** Valid settings, or undefined after telling the user which one is wrong. */
+    const validSettings = async (): Promise<Settings | undefined> => {
         try {
-            settings = readSettings();
+            return readSettings();
         } catch (error) {
             if (!(error instanceof SettingsError)) throw error;
             const choice = await vscode.window.showErrorMessage(`Power Sampling: ${error.message}`, "Open Settings");
             if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "powerSampling");
             return undefined;
         }
+    };
+
+    /** Settings with a model or server to run on, or undefined after telling the user what is missing. */
+    const settingsOrExplain = async (): Promise<Settings | undefined> => {
+        const settings = await validSettings();
+        if (!settings) return undefined;
         if (settings.model || settings.server) return settings;
         const choice = await vscode.window.showWarningMessage("Power Sampling: no model selected. Choose a local GGUF file or download one.", "Select Model...", "Download Model...");
         if (choice === "Select Model...") await vscode.commands.executeCommand("powerSampling.selectModel");
@@ -217,7 +222,10 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         vscode.commands.registerCommand("powerSampling.suggest", suggestCode),
         vscode.commands.registerCommand("powerSampling.selectModel", () => selectModel(context)),
         vscode.commands.registerCommand("powerSampling.downloadModel", downloadModel),
-        vscode.commands.registerCommand("powerSampling.installGpuSupport", () => installGpuSupportCommand(backend, log)),
+        vscode.commands.registerCommand("powerSampling.installGpuSupport", async () => {
+            const settings = await validSettings();
+            if (settings) await installGpuSupportCommand(backend, log, settings);
+        }),
         vscode.commands.registerCommand("powerSampling.openSample", openSampleProblem),
         vscode.commands.registerCommand("powerSampling.openEvaluationReport", (target?: vscode.Uri) => openEvaluationReportCommand(target, log)),
         vscode.commands.registerCommand("powerSampling.setServerApiKey", setServerApiKeyCommand),

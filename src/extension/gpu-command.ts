@@ -5,11 +5,9 @@
  */
 import * as vscode from "vscode";
 import {type BackendClient, BackendRequestError} from "./backend-client.js";
-import {parseSettings} from "./settings.js";
+import type {Settings} from "./settings.js";
 
-export async function installGpuSupportCommand(backend: BackendClient, log: vscode.LogOutputChannel): Promise<void> {
-    const config = vscode.workspace.getConfiguration("powerSampling");
-    const settings = parseSettings((key) => config.get(key));
+export async function installGpuSupportCommand(backend: BackendClient, log: vscode.LogOutputChannel, settings: Settings): Promise<void> {
     try {
         const installed = await vscode.window.withProgress({location: vscode.ProgressLocation.Notification, title: "Power Sampling: installing GPU support", cancellable: true},
             async (progress, token) => {
