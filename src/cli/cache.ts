@@ -1,7 +1,8 @@
 /** The cache folder for models the project writes (outside git), and the built-in demo model. */
-import {mkdir, rename, stat} from "node:fs/promises";
+import {mkdir, stat} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import {replaceAtomically} from "../eval/files.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import {PIVOTAL_CHAIN, writeMarkovModel} from "../testmodels/markov.js";
 
@@ -30,9 +31,7 @@ export async function cachedFile(cacheDir: string, file: string, write: (target:
     const target = path.join(cacheDir, file);
     if (await exists(target)) return target;
     await mkdir(cacheDir, {recursive: true});
-    const partial = `${target}.${process.pid}.partial`;
-    await write(partial);
-    await rename(partial, target);
+    await replaceAtomically(target, write);
     return target;
 }
 

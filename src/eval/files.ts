@@ -1,8 +1,13 @@
-/** Files of an output folder are replaced whole: a reader, or a kill, never meets half of one. */
+/** Files replaced whole: a reader, or a kill, never meets half of one. */
 import {rename, writeFile} from "node:fs/promises";
 
-export async function writeAtomically(file: string, text: string): Promise<void> {
+/** Has `write` fill a partial file beside `file`, then renames it into place. */
+export async function replaceAtomically(file: string, write: (partial: string) => Promise<void>): Promise<void> {
     const partial = `${file}.${process.pid}.partial`;
-    await writeFile(partial, text);
+    await write(partial);
     await rename(partial, file);
+}
+
+export function writeAtomically(file: string, text: string): Promise<void> {
+    return replaceAtomically(file, (partial) => writeFile(partial, text));
 }
