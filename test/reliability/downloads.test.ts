@@ -66,9 +66,9 @@ describe("downloads that fail, references that stray, secrets in references", fu
                 assert.equal(existsSync(cachedModelPath(url, cacheDir)), false, "something was kept under the final name");
                 for (const name of await filesIn(cacheDir)) assert.match(name, leftovers);
                 // ipull goes on retrying a cancelled transfer that failed midway (for minutes once
-                // the server is gone); one normal answer ends it, so the test run can exit. Its
-                // retries wait up to 5 s each; a loaded machine has made that 15 s.
-                if (urlPath === FAULTS.reset || urlPath === FAULTS.closesEarly) await within(45_000, server.heal(urlPath), "the cancelled transfer's next retry");
+                // the server is gone); a 404 ends it, so the test run can exit. Its retries wait
+                // up to 10 s each; a loaded machine has made that 15 s.
+                if (urlPath === FAULTS.reset || urlPath === FAULTS.closesEarly) await within(45_000, server.refuse(urlPath), "the cancelled transfer's next retry");
             });
         }
 

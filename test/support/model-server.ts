@@ -34,8 +34,8 @@ export class ModelServer {
     readonly requests = new Map<string, number>();
     /** Further files by URL path (see `serve`). */
     private readonly files = new Map<string, Buffer>();
-    /** Fault paths that serve the model normally again (see `heal`). */
-    private readonly healed = new Set<string>();
+    /** Fault paths that answer 404 from now on (see `refuse`). */
+    private readonly refused = new Set<string>();
     private readonly waiting = new Map<string, (() => void)[]>();
     /** When set, bodies go out `chunkBytes` every `intervalMs`. */
     slow: {chunkBytes: number; intervalMs: number} | null = null;
@@ -83,12 +83,14 @@ export class ModelServer {
     }
 
     /**
-     * Makes a fault path serve the model normally, and resolves once it has answered a request:
-     * the downloader goes on retrying a download that failed this way even after it was
-     * cancelled, against a stopped server for minutes; a normal answer ends that.
+     * Makes a fault path answer 404, and resolves once it has answered a request that way: the
+     * downloader goes on retrying a download that failed midway even after it was cancelled
+     * (against a stopped server for minutes); an answer it does not retry ends that. A normal
+     * answer would not do: the downloader reads one chunk of it and stops reading, so on a
+     * machine with small socket buffers the response never completes.
      */
-    heal(urlPath: string): Promise<void> {
-        this.healed.add(urlPath);
+    refuse(urlPath: string): Promise<void> {
+        this.refused.add(urlPath);
         return new Promise((resolve) => this.waiting.set(urlPath, [...(this.waiting.get(urlPath) ?? []), resolve]));
     }
 
@@ -108,7 +110,7 @@ export class ModelServer {
         const urlPath = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
         const count = (this.requests.get(urlPath) ?? 0) + 1;
         this.requests.set(urlPath, count);
-        if (this.healed.has(urlPath)) {
+        if (this.refused.has(urlPath)) {
             response.on("close", () => {
                 for (const resolve of this.waiting.get(urlPath) ?? []) resolve();
                 this.waiting.delete(urlPath);
@@ -119,7 +121,7 @@ export class ModelServer {
             response.end("internal error\n");
             return;
         }
-        const body = this.body(urlPath, count);
+        const body = this.refused.has(urlPath) ? null : this.body(urlPath, count);
         if (!body) {
             response.writeHead(404, {"content-type": "text/plain", "content-length": 10});
             response.end("not found\n");
@@ -160,7 +162,7 @@ export class ModelServer {
             return;
         }
         const slice = body.subarray(start, end + 1);
-        if ((urlPath === FAULTS.closesEarly || urlPath === FAULTS.reset) && !this.healed.has(urlPath)) {
+        if (urlPath === FAULTS.closesEarly || urlPath === FAULTS.reset) {
             const middle = Math.floor(body.length / 2);
             response.write(slice.subarray(0, Math.max(0, middle - start)), () => {
                 if (urlPath === FAULTS.reset) request.socket.resetAndDestroy();
