@@ -3,6 +3,11 @@
  * leave their place, and secrets in references: each is one clear error, nothing broken is kept
  * under the final name (so it is fetched again next time), nothing is lost, and no message shows
  * a password or token. Downloads come from a local server on 127.0.0.1 only.
+ *
+ * The suite runs with mocha's --exit: after a download is cancelled, ipull (node-llama-cpp's
+ * downloader) may still fetch a retry, read its first chunk and leave the rest unread, holding
+ * the connection open with no timeout (seen: 8 such sockets after a full run, the server's side
+ * long closed), which would keep the test process alive for good.
  */
 import {strict as assert} from "node:assert";
 import {existsSync} from "node:fs";
