@@ -1,8 +1,9 @@
 /**
- * Resolving a model reference to a local GGUF file: local paths as they are, `hf:` URIs and
- * http(s) URLs downloaded once into a cache folder through node-llama-cpp's `resolveModelFile`.
+ * Resolving a model reference to a local GGUF file: local paths as they are, http(s) URLs
+ * downloaded once into a cache folder with the project's own transfer (src/net/transfer.ts), and
+ * `hf:` URIs through node-llama-cpp's `resolveModelFile`, which resolves them.
  *
- * What node-llama-cpp 3.22.1 (with ipull 3.9.5) does, read from its dist source and measured:
+ * What node-llama-cpp 3.21.1 (with ipull 3.9.5) does, read from its dist source and measured:
  * - A plain URL without `fileName` always goes through ipull, which sends a GET for the file's
  *   size even when the complete file is already in the folder (it then skips the download). With
  *   the server unreachable that request is retried ~150 times with backoff: it hangs for minutes.
@@ -11,8 +12,9 @@
  * - Cancelling through its signal makes `resolveModelFile` *return* the path of a file that does
  *   not exist; it does not throw. A download is written to `NAME.ipull` in 5 MB chunks and only
  *   renamed to NAME when complete.
- * - Connection errors and HTTP 5xx are retried for minutes, so plain URLs get a short preflight
- *   request here first, and a download that makes no progress for a while is stopped.
+ * - Connection errors and HTTP 5xx are retried for minutes, even after a cancel, and a retry it
+ *   has abandoned can hold its connection open for good: so plain URLs do not go through it, and
+ *   an `hf:` download that makes no progress for a while is stopped.
  * - A response cut short but sent as complete (Content-Length matching, or no length at all) is
  *   renamed to its final name like any other: only its contents can tell.
  *
@@ -32,6 +34,7 @@ import {fileURLToPath} from "node:url";
 import {InvalidGgufError} from "../gguf/reader.js";
 import {parseSplitPartPath, splitPartPaths} from "../gguf/split.js";
 import {validateGgufModel} from "../gguf/validate.js";
+import {HttpStatusError, networkErrorText, TransferStalledError, transferToFile} from "../net/transfer.js";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
 import {redactSecrets} from "./redact.js";
 
@@ -125,14 +128,14 @@ export async function resolveModelSource(reference: string, options: ResolveMode
         const cachedNow = await findCached(target);
         if (cachedNow) return cachedNow;
         const announcedBytes = parsed.kind === "http" ? await preflight(parsed.url, reference, signal) : null;
-        const file = await download(parsed, reference, cacheDir, target, progress, claim, options, announcedBytes);
+        const file = await download(parsed, {reference, cacheDir, target, progress, options}, claim, announcedBytes);
         return await progress.finish(file);
     } finally {
         claim.release();
         if (lock) {
             // Like the claim, the lock lasts while a cancelled transfer winds down (it may still write).
             const released = settleOrAbort(claim.settled, undefined, CANCELLED_WINDDOWN_MS).then(lock.release);
-            if (!claim.cancelled()) await released;
+            if (!claim.lingers()) await released;
         }
     }
 }
@@ -397,6 +400,11 @@ class Claim {
     release(): void {
         if (!this.task) this.resolve();
     }
+
+    /** Whether a cancelled transfer may still be winding down after the call (node-llama-cpp's do). */
+    lingers(): boolean {
+        return this.task !== undefined && this.cancelled();
+    }
 }
 
 const pending = new Map<string, Claim>();
@@ -468,7 +476,8 @@ async function lockOrAwait(target: string, signal: AbortSignal | undefined, prog
         }
         const cached = await findCached(target);
         if (cached) return cached;
-        const partial = await stat(`${stagingPath(target)}.ipull`).catch(() => null);
+        // The other process's partial file: the project's own transfer's, or ipull's for hf: references.
+        const partial = await stat(`${stagingPath(target)}.partial`).catch(() => stat(`${stagingPath(target)}.ipull`)).catch(() => null);
         if (partial) progress.update(partial.size, 0);
         if (await settleOrAbort(new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS)), signal) === "aborted") throw new CancelledError();
     }
@@ -490,9 +499,9 @@ async function isStaleLock(lockPath: string): Promise<boolean> {
 }
 
 /**
- * One cheap request before handing a plain URL to the downloader, which retries connection
- * errors and 5xx for minutes: checks that the server answers, that the file exists and that it
- * starts with the GGUF magic. Returns the file's size as the server announces it, if it does.
+ * One cheap request before downloading a plain URL: checks that the server answers, that the
+ * file exists and that it starts with the GGUF magic, so that a wrong URL fails before a large
+ * transfer starts. Returns the file's size as the server announces it, if it does.
  */
 async function preflight(url: string, reference: string, signal: AbortSignal | undefined): Promise<number | null> {
     const timeout = AbortSignal.timeout(PREFLIGHT_TIMEOUT_MS);
@@ -500,7 +509,7 @@ async function preflight(url: string, reference: string, signal: AbortSignal | u
     const failed = (error: unknown): Error => {
         if (signal?.aborted) return new CancelledError();
         if (timeout.aborted) return new InvalidInputError(`cannot download model ${display(reference)}: no response within ${PREFLIGHT_TIMEOUT_MS / 1000} s`);
-        return new InvalidInputError(`cannot download model ${display(reference)}: ${networkErrorText(error)}`);
+        return new InvalidInputError(`cannot download model ${display(reference)}: ${redactSecrets(networkErrorText(error))}`);
     };
     let response: Response;
     try {
@@ -549,16 +558,75 @@ async function readPrefix(response: Response, bytes: number): Promise<Buffer> {
     return Buffer.concat(chunks).subarray(0, bytes);
 }
 
-async function download(
-    parsed: RemoteReference,
-    reference: string,
-    cacheDir: string,
-    target: string,
-    progress: ProgressForwarder,
-    claim: Claim,
-    options: ResolveModelSourceOptions,
-    announcedBytes: number | null
-): Promise<string> {
+/** One remote reference being downloaded into the cache file `target`. */
+interface DownloadJob {
+    readonly reference: string;
+    readonly cacheDir: string;
+    readonly target: string;
+    readonly progress: ProgressForwarder;
+    readonly options: ResolveModelSourceOptions;
+}
+
+async function download(parsed: RemoteReference, job: DownloadJob, claim: Claim, announcedBytes: number | null): Promise<string> {
+    const {reference, cacheDir, target, progress} = job;
+    const file = parsed.kind === "http" && !BINARY_SPLIT_PART.test(new URL(parsed.url).pathname)
+        ? await transferParts(parsed.url, job)
+        : await downloadWithNodeLlamaCpp(parsed, job, claim);
+    if (!(await isFile(file))) throw new InvalidInputError(`download of ${display(reference)} did not produce a file in ${cacheDir}`);
+    if (!(await hasGgufMagic(file))) {
+        await removeDownload(file);
+        throw notGguf(reference, "the downloaded file does not start with \"GGUF\"; deleted it");
+    }
+    await checkDownload(file, reference, progress.totalBytes, announcedBytes);
+    return promote(file, target);
+}
+
+/** A URL to one part of a model cut into byte ranges (NAME.gguf.part1of3), which node-llama-cpp joins. */
+const BINARY_SPLIT_PART = /\.gguf\.part\d+of\d+$/i;
+
+/**
+ * Downloads a plain URL to its staging name with the project's own transfer (src/net/transfer.ts,
+ * which says why not ipull); a URL to the first part of a split model (NAME-00001-of-0000N.gguf)
+ * brings every part, one after the other. Each part is written to PART.partial and renamed when
+ * complete; a failed or cancelled transfer leaves nothing behind. Returns the staged entry file.
+ */
+async function transferParts(url: string, {reference, cacheDir, target, progress, options}: DownloadJob): Promise<string> {
+    const name = new URL(url).pathname.split("/").pop()!;
+    const split = parseSplitPartPath(name);
+    const count = split?.index === 0 ? split.count : 1;
+    const partUrl = (part: string) => {
+        const next = new URL(url);
+        next.pathname = next.pathname.slice(0, next.pathname.length - name.length) + part;
+        return next.href;
+    };
+    const urls = count === 1 ? [url] : splitPartPaths(split!.prefix, count).map(partUrl);
+    const staged = count === 1 ? [stagingPath(target)] : splitPartPaths(stripGguf(stagingPath(target)), count);
+    let received = 0; // by the parts already complete
+    for (let i = 0; i < count; i++) {
+        const partial = `${staged[i]}.partial`;
+        try {
+            const {bytes} = await transferToFile(urls[i]!, partial, {
+                signal: options.signal,
+                stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+                // The total is known once the last part has said its size.
+                onProgress: ({downloadedBytes, totalBytes}) => progress.update(received + downloadedBytes, i === count - 1 && totalBytes !== null ? received + totalBytes : 0)
+            });
+            await rename(partial, staged[i]!);
+            received += bytes;
+        } catch (error) {
+            await removeQuietly(partial);
+            await Promise.all(staged.slice(0, i).map(removeQuietly));
+            if (error instanceof CancelledError) throw error;
+            if (error instanceof TransferStalledError) throw new InvalidInputError(`download of ${display(reference)} ${error.message}`);
+            if (error instanceof HttpStatusError) throw httpError(error.status, error.statusText, reference);
+            throw downloadError(error, reference, cacheDir);
+        }
+    }
+    return staged[0]!;
+}
+
+/** `hf:` references (and byte-range parts) go through node-llama-cpp, which resolves them. */
+async function downloadWithNodeLlamaCpp(parsed: RemoteReference, {reference, cacheDir, target, progress, options}: DownloadJob, claim: Claim): Promise<string> {
     const {resolveModelFile} = await import("node-llama-cpp");
     const {signal} = options;
     const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
@@ -590,31 +658,22 @@ async function download(
     });
     claim.attach(task, () => combined.aborted);
 
-    let file: string;
     try {
         const how = await settleOrAbort(task, combined);
         if (how !== "settled" || combined.aborted) {
             // resolveModelFile returns normally (with a path that does not exist) when cancelled.
             if (signal?.aborted) throw new CancelledError();
-            if (stalled) throw new InvalidInputError(`download of ${display(reference)} stalled: no data for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}`);
+            if (stalled) throw new InvalidInputError(`download of ${display(reference)} ${new TransferStalledError(stallMs).message}`);
             throw new CancelledError();
         }
         try {
-            file = await task;
+            return await task;
         } catch (error) {
             throw downloadError(error, reference, cacheDir);
         }
     } finally {
         clearInterval(watchdog);
     }
-
-    if (!(await isFile(file))) throw new InvalidInputError(`download of ${display(reference)} did not produce a file in ${cacheDir}`);
-    if (!(await hasGgufMagic(file))) {
-        await removeDownload(file);
-        throw notGguf(reference, "the downloaded file does not start with \"GGUF\"; deleted it");
-    }
-    await checkDownload(file, reference, progress.totalBytes, announcedBytes);
-    return promote(file, target);
 }
 
 /** Where a download of `target` is written until it has been checked. */
@@ -734,49 +793,7 @@ function downloadError(error: unknown, reference: string, cacheDir: string): Inv
     const message = errorText(error);
     if (message.startsWith("Cannot get quantization"))
         return new InvalidInputError(`model not found on Hugging Face: ${display(reference)} (no such repository or quantization)`);
-    return new InvalidInputError(`cannot download model ${display(reference)}: ${message}`);
-}
-
-function networkErrorText(error: unknown): string {
-    const code = errnoCode(error);
-    const host = (error as {cause?: {address?: string; port?: number; hostname?: string}}).cause;
-    const where = host?.address ? ` (${host.address}${host.port ? `:${host.port}` : ""})` : host?.hostname ? ` (${host.hostname})` : "";
-    switch (code) {
-        case "ECONNREFUSED":
-            return `connection refused${where}`;
-        case "ENOTFOUND":
-        case "EAI_AGAIN":
-            return `host not found${where}: check the URL and the network`;
-        case "ETIMEDOUT":
-        case "UND_ERR_CONNECT_TIMEOUT":
-            return `connection timed out${where}`;
-        case "ECONNRESET":
-        case "UND_ERR_SOCKET":
-            return `connection reset by the server${where}`;
-        case "ENETUNREACH":
-        case "EHOSTUNREACH":
-            return `network unreachable${where}`;
-        default:
-            if (code && /CERT|SSL|TLS/i.test(code)) return `TLS certificate error (${code})`;
-            return errorText((error as {cause?: unknown}).cause ?? error);
-    }
-}
-
-/** The errno-style code of a fetch failure, which hides it in `cause` (or its AggregateError). */
-export function errnoCode(error: unknown): string | undefined {
-    for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
-        const code = (current as {code?: unknown}).code;
-        if (typeof code === "string") return code;
-        const errors = (current as {errors?: unknown}).errors;
-        if (Array.isArray(errors)) {
-            for (const inner of errors) {
-                const innerCode = (inner as {code?: unknown}).code;
-                if (typeof innerCode === "string") return innerCode;
-            }
-        }
-        current = (current as {cause?: unknown}).cause;
-    }
-    return undefined;
+    return new InvalidInputError(`cannot download model ${display(reference)}: ${redactSecrets(networkErrorText(error))}`);
 }
 
 function errorText(error: unknown): string {

@@ -5,11 +5,12 @@
  * unpacked: the tarball lands under a temporary name and is hashed before it is kept.
  */
 import {createHash, randomUUID} from "node:crypto";
-import {createReadStream, createWriteStream} from "node:fs";
+import {createReadStream} from "node:fs";
 import {chmod, mkdir, open, rename, rm, stat} from "node:fs/promises";
 import path from "node:path";
 import {pipeline} from "node:stream/promises";
 import {createGunzip} from "node:zlib";
+import {HttpStatusError, networkErrorText, TransferStalledError, transferToFile} from "../net/transfer.js";
 import {CancelledError} from "../sampling/errors.js";
 
 export interface NpmPackageSpec {
@@ -39,7 +40,6 @@ export interface FetchTarballOptions {
     readonly stallTimeoutMs?: number;
 }
 
-const PROGRESS_INTERVAL_MS = 100;
 const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 /** The registry's URL for the package's tarball: REGISTRY/@scope/name/-/name-VERSION.tgz. */
@@ -81,53 +81,13 @@ export async function fetchTarball(spec: NpmPackageSpec, options: FetchTarballOp
 }
 
 async function download(url: string, file: string, spec: NpmPackageSpec, options: FetchTarballOptions): Promise<void> {
-    const {signal} = options;
-    const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    const stall = new AbortController();
-    const combined = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
-    let timer = setTimeout(() => stall.abort(), stallMs);
-    const failed = (error: unknown): Error => {
-        if (signal?.aborted) return new CancelledError();
-        if (stall.signal.aborted) return new Error(`download of ${describeSpec(spec)} stalled: no data for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}`);
-        return new Error(`cannot download ${describeSpec(spec)} from ${url}: ${networkErrorText(error)}`);
-    };
     try {
-        let response: Response;
-        try {
-            response = await fetch(url, {signal: combined, headers: {"accept-encoding": "identity"}});
-        } catch (error) {
-            throw failed(error);
-        }
-        if (!response.ok || !response.body) {
-            await response.body?.cancel().catch(() => {});
-            throw new Error(`cannot download ${describeSpec(spec)} from ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
-        }
-        const length = Number(response.headers.get("content-length"));
-        const totalBytes = Number.isFinite(length) && length > 0 ? length : null;
-        let downloadedBytes = 0;
-        let lastEmit = -Infinity;
-        const emit = () => options.onProgress?.({downloadedBytes, totalBytes});
-        const counted = async function* (body: AsyncIterable<Uint8Array>) {
-            for await (const chunk of body) {
-                clearTimeout(timer);
-                timer = setTimeout(() => stall.abort(), stallMs);
-                downloadedBytes += chunk.length;
-                const now = performance.now();
-                if (now - lastEmit >= PROGRESS_INTERVAL_MS) {
-                    lastEmit = now;
-                    emit();
-                }
-                yield chunk;
-            }
-        };
-        try {
-            await pipeline(response.body as unknown as AsyncIterable<Uint8Array>, counted, createWriteStream(file), {signal: combined});
-        } catch (error) {
-            throw failed(error);
-        }
-        emit();
-    } finally {
-        clearTimeout(timer);
+        await transferToFile(url, file, {signal: options.signal, stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, onProgress: options.onProgress});
+    } catch (error) {
+        if (error instanceof CancelledError) throw error;
+        if (error instanceof TransferStalledError) throw new Error(`download of ${describeSpec(spec)} ${error.message}`);
+        if (error instanceof HttpStatusError) throw new Error(`cannot download ${describeSpec(spec)} from ${url}: ${error.message}`);
+        throw new Error(`cannot download ${describeSpec(spec)} from ${url}: ${networkErrorText(error)}`);
     }
 }
 
@@ -307,15 +267,4 @@ async function isFile(file: string): Promise<boolean> {
     } catch {
         return false;
     }
-}
-
-/** A fetch failure's cause in a few words. */
-function networkErrorText(error: unknown): string {
-    let current: unknown = error;
-    for (let depth = 0; current && depth < 4; depth++) {
-        const code = (current as {code?: unknown}).code;
-        if (typeof code === "string") return `${(current as Error).message ?? code} (${code})`;
-        current = (current as {cause?: unknown}).cause;
-    }
-    return error instanceof Error ? error.message.split("\n")[0]! : String(error);
 }

@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import {errnoCode} from "../backend/model-source.js";
+import {errnoCode} from "../net/transfer.js";
 import {InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
 

@@ -34,9 +34,6 @@ export class ModelServer {
     readonly requests = new Map<string, number>();
     /** Further files by URL path (see `serve`). */
     private readonly files = new Map<string, Buffer>();
-    /** Fault paths that answer 404 from now on (see `refuse`). */
-    private readonly refused = new Set<string>();
-    private readonly waiting = new Map<string, (() => void)[]>();
     /** When set, bodies go out `chunkBytes` every `intervalMs`. */
     slow: {chunkBytes: number; intervalMs: number} | null = null;
     private readonly server: http.Server;
@@ -82,18 +79,6 @@ export class ModelServer {
         this.files.set(urlPath, body);
     }
 
-    /**
-     * Makes a fault path answer 404, and resolves once it has answered a request that way: the
-     * downloader goes on retrying a download that failed midway even after it was cancelled
-     * (against a stopped server for minutes); an answer it does not retry ends that. A normal
-     * answer would not do: the downloader reads one chunk of it and stops reading, so on a
-     * machine with small socket buffers the response never completes.
-     */
-    refuse(urlPath: string): Promise<void> {
-        this.refused.add(urlPath);
-        return new Promise((resolve) => this.waiting.set(urlPath, [...(this.waiting.get(urlPath) ?? []), resolve]));
-    }
-
     private body(urlPath: string, count: number): Buffer | null {
         const file = this.files.get(urlPath);
         if (file) return file;
@@ -110,18 +95,12 @@ export class ModelServer {
         const urlPath = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
         const count = (this.requests.get(urlPath) ?? 0) + 1;
         this.requests.set(urlPath, count);
-        if (this.refused.has(urlPath)) {
-            response.on("close", () => {
-                for (const resolve of this.waiting.get(urlPath) ?? []) resolve();
-                this.waiting.delete(urlPath);
-            });
-        }
         if (urlPath === FAULTS.serverError) {
             response.writeHead(500, {"content-type": "text/plain", "content-length": 15});
             response.end("internal error\n");
             return;
         }
-        const body = this.refused.has(urlPath) ? null : this.body(urlPath, count);
+        const body = this.body(urlPath, count);
         if (!body) {
             response.writeHead(404, {"content-type": "text/plain", "content-length": 10});
             response.end("not found\n");

@@ -91,7 +91,7 @@ describe("llama.cpp builds per platform, and GPU support on demand", () => {
         it("downloads what is missing, and names the package when that fails", async () => {
             await fakeInstall("@node-llama-cpp/linux-x64-cuda");
             await assert.rejects(installGpuSupport({cacheDir, target: "linux-x64", registry: NO_REGISTRY}),
-                (error: Error) => error.message === `cannot download @node-llama-cpp/linux-x64-cuda-ext@3.21.1 from ${NO_REGISTRY}@node-llama-cpp/linux-x64-cuda-ext/-/linux-x64-cuda-ext-3.21.1.tgz: connect ECONNREFUSED ${new URL(NO_REGISTRY).host} (ECONNREFUSED)`);
+                (error: Error) => error.message === `cannot download @node-llama-cpp/linux-x64-cuda-ext@3.21.1 from ${NO_REGISTRY}@node-llama-cpp/linux-x64-cuda-ext/-/linux-x64-cuda-ext-3.21.1.tgz: connection refused (${new URL(NO_REGISTRY).host})`);
         });
     });
 });
