@@ -2,7 +2,7 @@
 import {mkdir, stat} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import {replaceAtomically} from "../eval/files.js";
+import {exists, replaceAtomically} from "../fs/files.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import {PIVOTAL_CHAIN, writeMarkovModel} from "../testmodels/markov.js";
 
@@ -38,13 +38,4 @@ export async function cachedFile(cacheDir: string, file: string, write: (target:
 /** The pivotal two-branch chain of the power-sampling note, as a real GGUF file. */
 export function builtinModelPath(cacheDir: string): Promise<string> {
     return cachedFile(cacheDir, "pivotal-chain-v1.gguf", (target) => writeMarkovModel(PIVOTAL_CHAIN, target));
-}
-
-async function exists(file: string): Promise<boolean> {
-    try {
-        await stat(file);
-        return true;
-    } catch {
-        return false;
-    }
 }

@@ -4,8 +4,9 @@
  * anything else is a file's path, read as is.
  */
 import {createHash} from "node:crypto";
-import {access, readFile} from "node:fs/promises";
+import {readFile} from "node:fs/promises";
 import path from "node:path";
+import {exists} from "../fs/files.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import {type Dataset, loadDataset} from "./datasets.js";
 
@@ -52,8 +53,4 @@ export async function openDataset(dataset: string, folder: string): Promise<Eval
     const file = path.resolve(await resolveDatasetFile(dataset, folder));
     const loaded = await loadDataset(file);
     return {...loaded, name: dataset, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex")};
-}
-
-function exists(file: string): Promise<boolean> {
-    return access(file).then(() => true, () => false);
 }

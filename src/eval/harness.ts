@@ -12,7 +12,7 @@ import {InvalidInputError} from "../sampling/errors.js";
 import type {EvalDataset} from "./dataset-source.js";
 import type {EvalProblem} from "./datasets.js";
 import type {EvalEngine} from "./engine.js";
-import {writeAtomically} from "./files.js";
+import {writeAtomically} from "../fs/files.js";
 import {type Grade, gradeCompletion} from "./grade.js";
 import {type EvalCall, planCalls} from "./plan.js";
 import {appendResults, loadResults, RESULTS_FILE, type SampleRecord, unitKey} from "./records.js";

@@ -6,7 +6,7 @@
 import {appendFile, readFile} from "node:fs/promises";
 import {METHODS, type Method} from "../protocol/params.js";
 import {InvalidInputError} from "../sampling/errors.js";
-import {writeAtomically} from "./files.js";
+import {writeAtomically} from "../fs/files.js";
 import type {SandboxOutcome} from "./sandbox.js";
 
 export const RESULTS_FILE = "results.jsonl";

@@ -8,7 +8,7 @@ import path from "node:path";
 import {type NumericParamName, PARAMETERS, type PromptMode} from "../protocol/params.js";
 import {InvalidInputError} from "../sampling/errors.js";
 import type {DatasetFormat} from "./datasets.js";
-import {writeAtomically} from "./files.js";
+import {writeAtomically} from "../fs/files.js";
 
 export const RUN_FILE = "run.json";
 

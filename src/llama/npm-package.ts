@@ -10,6 +10,7 @@ import {chmod, mkdir, open, rename, rm, stat} from "node:fs/promises";
 import path from "node:path";
 import {pipeline} from "node:stream/promises";
 import {createGunzip} from "node:zlib";
+import {exists, isFile} from "../fs/files.js";
 import {HttpStatusError, networkErrorText, TransferStalledError, transferToFile} from "../net/transfer.js";
 import {CancelledError} from "../sampling/errors.js";
 
@@ -254,17 +255,5 @@ class ChunkReader {
             length += piece.length;
         }
         return Buffer.concat(pieces, bytes);
-    }
-}
-
-async function exists(file: string): Promise<boolean> {
-    return stat(file).then(() => true, () => false);
-}
-
-async function isFile(file: string): Promise<boolean> {
-    try {
-        return (await stat(file)).isFile();
-    } catch {
-        return false;
     }
 }
