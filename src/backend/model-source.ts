@@ -33,6 +33,7 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {InvalidGgufError} from "../gguf/reader.js";
 import {parseSplitPartPath, splitPartPaths} from "../gguf/split.js";
+import {isFile} from "../fs/files.js";
 import {validateGgufModel} from "../gguf/validate.js";
 import {HttpStatusError, networkErrorText, TransferStalledError, transferToFile} from "../net/transfer.js";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
@@ -317,14 +318,6 @@ async function locateCached(target: string): Promise<string | null> {
     return null;
 }
 
-async function isFile(p: string): Promise<boolean> {
-    try {
-        return (await stat(p)).isFile();
-    } catch {
-        return false;
-    }
-}
-
 async function hasGgufMagic(p: string): Promise<boolean> {
     try {
         const file = await open(p, "r");
@@ -476,8 +469,8 @@ async function lockOrAwait(target: string, signal: AbortSignal | undefined, prog
         }
         const cached = await findCached(target);
         if (cached) return cached;
-        // The other process's partial file: the project's own transfer's, or ipull's for hf: references.
-        const partial = await stat(`${stagingPath(target)}.partial`).catch(() => stat(`${stagingPath(target)}.ipull`)).catch(() => null);
+        // The other process's partial file: the project's own transfer writes the staging name, ipull (hf: references) NAME.ipull.
+        const partial = await stat(stagingPath(target)).catch(() => stat(`${stagingPath(target)}.ipull`)).catch(() => null);
         if (partial) progress.update(partial.size, 0);
         if (await settleOrAbort(new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS)), signal) === "aborted") throw new CancelledError();
     }
@@ -587,8 +580,8 @@ const BINARY_SPLIT_PART = /\.gguf\.part\d+of\d+$/i;
 /**
  * Downloads a plain URL to its staging name with the project's own transfer (src/net/transfer.ts,
  * which says why not ipull); a URL to the first part of a split model (NAME-00001-of-0000N.gguf)
- * brings every part, one after the other. Each part is written to PART.partial and renamed when
- * complete; a failed or cancelled transfer leaves nothing behind. Returns the staged entry file.
+ * brings every part, one after the other. A failed or cancelled transfer leaves nothing behind.
+ * Returns the staged entry file.
  */
 async function transferParts(url: string, {reference, cacheDir, target, progress, options}: DownloadJob): Promise<string> {
     const name = new URL(url).pathname.split("/").pop()!;
@@ -603,23 +596,16 @@ async function transferParts(url: string, {reference, cacheDir, target, progress
     const staged = count === 1 ? [stagingPath(target)] : splitPartPaths(stripGguf(stagingPath(target)), count);
     let received = 0; // by the parts already complete
     for (let i = 0; i < count; i++) {
-        const partial = `${staged[i]}.partial`;
         try {
-            const {bytes} = await transferToFile(urls[i]!, partial, {
+            received += (await transferToFile(urls[i]!, staged[i]!, {
                 signal: options.signal,
                 stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
                 // The total is known once the last part has said its size.
                 onProgress: ({downloadedBytes, totalBytes}) => progress.update(received + downloadedBytes, i === count - 1 && totalBytes !== null ? received + totalBytes : 0)
-            });
-            await rename(partial, staged[i]!);
-            received += bytes;
+            })).bytes;
         } catch (error) {
-            await removeQuietly(partial);
-            await Promise.all(staged.slice(0, i).map(removeQuietly));
-            if (error instanceof CancelledError) throw error;
-            if (error instanceof TransferStalledError) throw new InvalidInputError(`download of ${display(reference)} ${error.message}`);
-            if (error instanceof HttpStatusError) throw httpError(error.status, error.statusText, reference);
-            throw downloadError(error, reference, cacheDir);
+            await Promise.all(staged.slice(0, i + 1).map(removeQuietly));
+            throw error instanceof CancelledError ? error : downloadError(error, reference, cacheDir);
         }
     }
     return staged[0]!;
@@ -663,7 +649,7 @@ async function downloadWithNodeLlamaCpp(parsed: RemoteReference, {reference, cac
         if (how !== "settled" || combined.aborted) {
             // resolveModelFile returns normally (with a path that does not exist) when cancelled.
             if (signal?.aborted) throw new CancelledError();
-            if (stalled) throw new InvalidInputError(`download of ${display(reference)} ${new TransferStalledError(stallMs).message}`);
+            if (stalled) throw downloadError(new TransferStalledError(stallMs), reference, cacheDir);
             throw new CancelledError();
         }
         try {
@@ -784,6 +770,8 @@ function notGguf(reference: string, why: string): InvalidInputError {
 
 function downloadError(error: unknown, reference: string, cacheDir: string): InvalidInputError {
     if (error instanceof InvalidInputError) return error;
+    if (error instanceof TransferStalledError) return new InvalidInputError(`download of ${display(reference)} ${error.message}`);
+    if (error instanceof HttpStatusError) return httpError(error.status, error.statusText, reference);
     const status = (error as {statusCode?: unknown}).statusCode; // ipull's StatusCodeError
     if (typeof status === "number") return httpError(status, String((error as {statusText?: unknown}).statusText ?? ""), reference);
     const code = (error as NodeJS.ErrnoException).code;
