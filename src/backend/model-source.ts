@@ -1,30 +1,19 @@
 /**
- * Resolving a model reference to a local GGUF file: local paths as they are, http(s) URLs
- * downloaded once into a cache folder with the project's own transfer (src/net/transfer.ts), and
- * `hf:` URIs through node-llama-cpp's `resolveModelFile`, which resolves them.
+ * Resolving a model reference to a local GGUF file: local paths as they are; http(s) URLs and
+ * `hf:` URIs (resolved to URLs by hugging-face.ts) downloaded once into a cache folder with the
+ * project's own transfer (src/net/transfer.ts). Not node-llama-cpp's downloader: it (ipull 3.9.5)
+ * retries a failed transfer for minutes even after a cancel, and a retry it has abandoned can
+ * hold its connection open for good, in a backend that a user leaves running all day.
  *
- * What node-llama-cpp 3.21.1 (with ipull 3.9.5) does, read from its dist source and measured:
- * - A plain URL without `fileName` always goes through ipull, which sends a GET for the file's
- *   size even when the complete file is already in the folder (it then skips the download). With
- *   the server unreachable that request is retried ~150 times with backoff: it hangs for minutes.
- * - With `fileName` (or an `hf:` URI with a quant or a file path) it first looks for the expected
- *   file name in the folder and returns it without any request.
- * - Cancelling through its signal makes `resolveModelFile` *return* the path of a file that does
- *   not exist; it does not throw. A download is written to `NAME.ipull` in 5 MB chunks and only
- *   renamed to NAME when complete.
- * - Connection errors and HTTP 5xx are retried for minutes, even after a cancel, and a retry it
- *   has abandoned can hold its connection open for good: so plain URLs do not go through it, and
- *   an `hf:` download that makes no progress for a while is stopped.
- * - A response cut short but sent as complete (Content-Length matching, or no length at all) is
- *   renamed to its final name like any other: only its contents can tell.
- *
- * So every remote reference gets a deterministic cache file name (a slug plus a hash of the
+ * Every remote reference gets a deterministic cache file name (a slug plus a hash of the
  * canonical reference); when that file is there and passes the GGUF checks (src/gguf/validate.ts)
- * it is returned without touching node-llama-cpp or the network. A download goes to a staging
- * name (STEM.download.gguf) and gets the final name only once its size matches what the server
- * announced and its GGUF structure, tensor bounds included, checks out. A file that fails is set
- * aside (renamed to NAME.corrupt-TIME, never deleted), so the next resolve downloads it again.
- * One process at a time downloads a file (NAME.lock); others wait for it and use its result.
+ * it is returned without any request. A download goes to a staging name (STEM.download.gguf) and
+ * gets the final name only once its size matches what the server announced and its GGUF
+ * structure, tensor bounds included, checks out: a response cut short but sent as complete can
+ * only be told by its contents. A file that fails is set aside (renamed to NAME.corrupt-TIME,
+ * never deleted), so the next resolve downloads it again. One process at a time downloads a
+ * file (NAME.lock); others wait for it and use its result. A cancel, a stall or a failure ends
+ * every request before the call returns and leaves no partial file.
  */
 import {createHash, randomUUID} from "node:crypto";
 import {mkdir, open, readdir, readFile, rename, stat, unlink, writeFile} from "node:fs/promises";
@@ -32,11 +21,12 @@ import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {InvalidGgufError} from "../gguf/reader.js";
-import {parseSplitPartPath, splitPartPaths} from "../gguf/split.js";
+import {MAX_SPLIT_COUNT, parseSplitPartPath, splitPartPaths} from "../gguf/split.js";
 import {isFile} from "../fs/files.js";
 import {validateGgufModel} from "../gguf/validate.js";
 import {HttpStatusError, networkErrorText, TransferStalledError, transferToFile} from "../net/transfer.js";
 import {CancelledError, InvalidInputError} from "../sampling/errors.js";
+import {type HuggingFaceAccess, huggingFaceAccess, huggingFaceHeaders, type HuggingFaceFile, resolveHuggingFaceUrl} from "./hugging-face.js";
 import {redactSecrets} from "./redact.js";
 
 export interface ModelDownloadProgress {
@@ -59,19 +49,19 @@ export interface ResolveModelSourceOptions {
     readonly onProgress?: (progress: ModelDownloadProgress) => void;
     /** A download that receives no data for this long fails (60 s by default). */
     readonly stallTimeoutMs?: number;
+    /** The Hub's endpoint and the user's token for `hf:` references; read from the environment by default. */
+    readonly huggingFace?: HuggingFaceAccess;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
 const PREFLIGHT_TIMEOUT_MS = 30_000;
 const DEFAULT_STALL_TIMEOUT_MS = 60_000;
-/** How long a new download waits for a cancelled one of the same file to wind down. */
-const CANCELLED_WINDDOWN_MS = 10_000;
 const GGUF_MAGIC = "GGUF";
 
 type Reference =
     | {readonly kind: "local"; readonly path: string}
     | {readonly kind: "http"; readonly url: string; readonly canonical: string; readonly slug: string}
-    | {readonly kind: "hf"; readonly uri: string; readonly canonical: string; readonly slug: string};
+    | {readonly kind: "hf"; readonly file: HuggingFaceFile; readonly canonical: string; readonly slug: string};
 
 type RemoteReference = Exclude<Reference, {kind: "local"}>;
 
@@ -115,7 +105,7 @@ export async function resolveModelSource(reference: string, options: ResolveMode
 
     // One download per cache file in this process: a second resolve waits for the first and then
     // finds the file in the cache. Then the same across processes sharing the cache folder.
-    const claim = await claimTarget(target, signal);
+    const release = await claimTarget(target, signal);
     let lock: {release: () => Promise<void>} | undefined;
     try {
         try {
@@ -128,16 +118,13 @@ export async function resolveModelSource(reference: string, options: ResolveMode
         lock = acquired;
         const cachedNow = await findCached(target);
         if (cachedNow) return cachedNow;
-        const announcedBytes = parsed.kind === "http" ? await preflight(parsed.url, reference, signal) : null;
-        const file = await download(parsed, {reference, cacheDir, target, progress, options}, claim, announcedBytes);
+        const access = parsed.kind === "hf" ? options.huggingFace ?? await huggingFaceAccess() : null;
+        const url = parsed.kind === "http" ? parsed.url : await resolveHuggingFaceUrl(parsed.file, display(reference), access!, signal);
+        const file = await download(downloadPlan(url, target, access), {reference, cacheDir, target, progress, options});
         return await progress.finish(file);
     } finally {
-        claim.release();
-        if (lock) {
-            // Like the claim, the lock lasts while a cancelled transfer winds down (it may still write).
-            const released = settleOrAbort(claim.settled, undefined, CANCELLED_WINDDOWN_MS).then(lock.release);
-            if (!claim.lingers()) await released;
-        }
+        await lock?.release();
+        release();
     }
 }
 
@@ -199,7 +186,7 @@ function parseHuggingFace(body: string, reference: string): Reference {
         if (tag !== undefined && !HF_TAG.test(tag)) throw malformed(tag === "" ? "empty quantization after ':'" : `invalid quantization "${tag}"`);
         const canonical = `hf:${user}/${repo}${tag ? `:${tag.toUpperCase()}` : ""}`;
         const slug = `${repo.replace(/-gguf$/i, "")}${tag ? `.${tag.toUpperCase()}` : ""}`;
-        return {kind: "hf", uri: `hf:${user}/${repo}${tag ? `:${tag}` : ""}`, canonical, slug};
+        return {kind: "hf", file: {user, repo, tag: tag || undefined}, canonical, slug};
     }
 
     const repo = parts[1]!;
@@ -221,8 +208,8 @@ function parseHuggingFace(body: string, reference: string): Reference {
     const fileName = segments[segments.length - 1]!;
     if (!GGUF_FILE.test(fileName)) throw malformed(`"${filePath}" is not a .gguf file`);
     const branchSuffix = branch !== undefined && branch !== "main" ? `#${branch}` : "";
-    const uri = `hf:${user}/${repo}/${filePath}${branchSuffix}`;
-    return {kind: "hf", uri, canonical: uri, slug: stripGguf(fileName.replace(/\.part\d+of\d+$/i, ""))};
+    const canonical = `hf:${user}/${repo}/${filePath}${branchSuffix}`;
+    return {kind: "hf", file: {user, repo, filePath, branch: branch ?? "main"}, canonical, slug: stripGguf(fileName.replace(/\.part\d+of\d+$/i, ""))};
 }
 
 /**
@@ -371,70 +358,34 @@ async function setAside(entry: string): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Downloading
 
-/** A download of one cache file in this process, from its claim until its transfer has ended. */
-class Claim {
-    readonly settled: Promise<void>;
-    private resolve!: () => void;
-    private task: Promise<unknown> | undefined;
+/** The downloads of cache files in this process, each settled when its call has returned. */
+const pending = new Map<string, Promise<void>>();
 
-    constructor(public cancelled: () => boolean) {
-        this.settled = new Promise((resolve) => {
-            this.resolve = resolve;
-        });
-    }
-
-    /** The transfer outlives a cancelled call: the claim lasts until it has wound down. */
-    attach(task: Promise<unknown>, cancelled: () => boolean): void {
-        this.task = task;
-        this.cancelled = cancelled;
-        task.then(this.resolve, this.resolve);
-    }
-
-    release(): void {
-        if (!this.task) this.resolve();
-    }
-
-    /** Whether a cancelled transfer may still be winding down after the call (node-llama-cpp's do). */
-    lingers(): boolean {
-        return this.task !== undefined && this.cancelled();
-    }
-}
-
-const pending = new Map<string, Claim>();
-
-/**
- * Waits until no other call in this process is downloading `target`, then claims it. A live
- * download is waited for in full; a cancelled one only while it winds down (it can be stuck
- * before its first byte, where it writes nothing).
- */
-async function claimTarget(target: string, signal: AbortSignal | undefined): Promise<Claim> {
-    for (let previous = pending.get(target); previous; previous = pending.get(target)) {
-        const limit = previous.cancelled() ? CANCELLED_WINDDOWN_MS : undefined;
-        const done = await settleOrAbort(previous.settled, signal, limit);
-        if (done === "aborted") throw new CancelledError();
-        if (done === "timeout") break;
-    }
-    const claim = new Claim(() => signal?.aborted ?? false);
-    pending.set(target, claim);
-    void claim.settled.then(() => {
-        if (pending.get(target) === claim) pending.delete(target);
+/** Waits until no other call in this process is downloading `target`, then claims it; returns the release. */
+async function claimTarget(target: string, signal: AbortSignal | undefined): Promise<() => void> {
+    for (let previous = pending.get(target); previous; previous = pending.get(target))
+        if (await settleOrAbort(previous, signal) === "aborted") throw new CancelledError();
+    let release!: () => void;
+    const settled = new Promise<void>((resolve) => {
+        release = resolve;
     });
-    return claim;
+    pending.set(target, settled);
+    void settled.then(() => {
+        if (pending.get(target) === settled) pending.delete(target);
+    });
+    return release;
 }
 
-/** Resolves with how `promise` ended first: settled, the signal aborted, or `limitMs` passed. */
-function settleOrAbort(promise: Promise<unknown>, signal: AbortSignal | undefined, limitMs?: number): Promise<"settled" | "aborted" | "timeout"> {
+/** Resolves with how `promise` ended first: settled, or the signal aborted. */
+function settleOrAbort(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<"settled" | "aborted"> {
     return new Promise((resolve) => {
         if (signal?.aborted) return resolve("aborted");
-        let timer: NodeJS.Timeout | undefined;
-        const finish = (how: "settled" | "aborted" | "timeout") => {
+        const finish = (how: "settled" | "aborted") => {
             signal?.removeEventListener("abort", onAbort);
-            if (timer) clearTimeout(timer);
             resolve(how);
         };
         const onAbort = () => finish("aborted");
         signal?.addEventListener("abort", onAbort, {once: true});
-        if (limitMs !== undefined) timer = setTimeout(() => finish("timeout"), limitMs);
         promise.then(() => finish("settled"), () => finish("settled"));
     });
 }
@@ -469,8 +420,8 @@ async function lockOrAwait(target: string, signal: AbortSignal | undefined, prog
         }
         const cached = await findCached(target);
         if (cached) return cached;
-        // The other process's partial file: the project's own transfer writes the staging name, ipull (hf: references) NAME.ipull.
-        const partial = await stat(stagingPath(target)).catch(() => stat(`${stagingPath(target)}.ipull`)).catch(() => null);
+        // The other process's partial file.
+        const partial = await stat(stagingPath(target)).catch(() => null);
         if (partial) progress.update(partial.size, 0);
         if (await settleOrAbort(new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS)), signal) === "aborted") throw new CancelledError();
     }
@@ -492,11 +443,11 @@ async function isStaleLock(lockPath: string): Promise<boolean> {
 }
 
 /**
- * One cheap request before downloading a plain URL: checks that the server answers, that the
- * file exists and that it starts with the GGUF magic, so that a wrong URL fails before a large
- * transfer starts. Returns the file's size as the server announces it, if it does.
+ * One cheap request before a download: checks that the server answers, that the file exists and
+ * that it starts with the GGUF magic, so that a wrong URL fails before a large transfer starts.
+ * Returns the file's size as the server announces it, if it does.
  */
-async function preflight(url: string, reference: string, signal: AbortSignal | undefined): Promise<number | null> {
+async function preflight(url: string, headers: Readonly<Record<string, string>>, reference: string, signal: AbortSignal | undefined): Promise<number | null> {
     const timeout = AbortSignal.timeout(PREFLIGHT_TIMEOUT_MS);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const failed = (error: unknown): Error => {
@@ -506,7 +457,7 @@ async function preflight(url: string, reference: string, signal: AbortSignal | u
     };
     let response: Response;
     try {
-        response = await fetch(url, {headers: {range: "bytes=0-3", "accept-encoding": "identity"}, signal: combined});
+        response = await fetch(url, {headers: {...headers, range: "bytes=0-3", "accept-encoding": "identity"}, signal: combined});
     } catch (error) {
         throw failed(error);
     }
@@ -560,105 +511,82 @@ interface DownloadJob {
     readonly options: ResolveModelSourceOptions;
 }
 
-async function download(parsed: RemoteReference, job: DownloadJob, claim: Claim, announcedBytes: number | null): Promise<string> {
-    const {reference, cacheDir, target, progress} = job;
-    const file = parsed.kind === "http" && !BINARY_SPLIT_PART.test(new URL(parsed.url).pathname)
-        ? await transferParts(parsed.url, job)
-        : await downloadWithNodeLlamaCpp(parsed, job, claim);
+/** The requests that bring one model, in order, and the staging files they write. */
+interface DownloadPlan {
+    readonly urls: readonly string[];
+    /** One per URL; the parts of a model cut into byte ranges all go to one file, one after the other. */
+    readonly files: readonly string[];
+    readonly joined: boolean;
+    readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A model cut into byte ranges (NAME.gguf.part1of3), the parts to be joined into one file. */
+const BINARY_SPLIT_PART = /\.gguf\.part(\d{1,5})of(\d{1,5})$/i;
+
+/**
+ * What to fetch for `url`: the file itself; every part of a model split into GGUF files when it
+ * names the first (NAME-00001-of-0000N.gguf), under the names llama.cpp looks for; or every byte
+ * range of a model cut into parts, whichever part it names, as node-llama-cpp joins them.
+ */
+function downloadPlan(url: string, target: string, access: HuggingFaceAccess | null): DownloadPlan {
+    const name = new URL(url).pathname.split("/").pop()!;
+    const withName = (part: string) => {
+        const next = new URL(url);
+        next.pathname = next.pathname.slice(0, next.pathname.length - name.length) + part;
+        return next.href;
+    };
+    const staging = stagingPath(target);
+    const headers = access ? huggingFaceHeaders(url, access) : {};
+    const range = BINARY_SPLIT_PART.exec(name);
+    const [part, count] = range ? [Number(range[1]), Number(range[2])] : [0, 0];
+    if (range && part >= 1 && part <= count && count <= MAX_SPLIT_COUNT) {
+        const stem = name.slice(0, range.index);
+        const urls = Array.from({length: count}, (_, i) => withName(`${stem}.gguf.part${String(i + 1).padStart(range[1]!.length, "0")}of${range[2]}`));
+        return {urls, files: urls.map(() => staging), joined: true, headers};
+    }
+    const split = parseSplitPartPath(name);
+    if (split?.index === 0 && split.count > 1)
+        return {urls: splitPartPaths(split.prefix, split.count).map(withName), files: splitPartPaths(stripGguf(staging), split.count), joined: false, headers};
+    return {urls: [url], files: [staging], joined: false, headers};
+}
+
+/** Brings the model `plan` describes into its staging file(s), checks it and gives it its final name. */
+async function download(plan: DownloadPlan, job: DownloadJob): Promise<string> {
+    const {reference, cacheDir, target, progress, options} = job;
+    const announcedBytes = await preflight(plan.urls[0]!, plan.headers, reference, options.signal);
+    await transferAll(plan, job);
+    const file = plan.files[0]!;
     if (!(await isFile(file))) throw new InvalidInputError(`download of ${display(reference)} did not produce a file in ${cacheDir}`);
     if (!(await hasGgufMagic(file))) {
         await removeDownload(file);
         throw notGguf(reference, "the downloaded file does not start with \"GGUF\"; deleted it");
     }
-    await checkDownload(file, reference, progress.totalBytes, announcedBytes);
+    // The first request's size is the entry file's, except where the parts are joined into it.
+    await checkDownload(file, reference, progress.totalBytes, plan.joined ? null : announcedBytes);
     return promote(file, target);
 }
 
-/** A URL to one part of a model cut into byte ranges (NAME.gguf.part1of3), which node-llama-cpp joins. */
-const BINARY_SPLIT_PART = /\.gguf\.part\d+of\d+$/i;
-
 /**
- * Downloads a plain URL to its staging name with the project's own transfer (src/net/transfer.ts,
- * which says why not ipull); a URL to the first part of a split model (NAME-00001-of-0000N.gguf)
- * brings every part, one after the other. A failed or cancelled transfer leaves nothing behind.
- * Returns the staged entry file.
+ * Runs the plan's transfers one after the other (src/net/transfer.ts, which says why not ipull).
+ * A failed or cancelled transfer removes every staging file: nothing is left behind.
  */
-async function transferParts(url: string, {reference, cacheDir, target, progress, options}: DownloadJob): Promise<string> {
-    const name = new URL(url).pathname.split("/").pop()!;
-    const split = parseSplitPartPath(name);
-    const count = split?.index === 0 ? split.count : 1;
-    const partUrl = (part: string) => {
-        const next = new URL(url);
-        next.pathname = next.pathname.slice(0, next.pathname.length - name.length) + part;
-        return next.href;
-    };
-    const urls = count === 1 ? [url] : splitPartPaths(split!.prefix, count).map(partUrl);
-    const staged = count === 1 ? [stagingPath(target)] : splitPartPaths(stripGguf(stagingPath(target)), count);
+async function transferAll(plan: DownloadPlan, {reference, cacheDir, progress, options}: DownloadJob): Promise<void> {
+    const count = plan.urls.length;
     let received = 0; // by the parts already complete
     for (let i = 0; i < count; i++) {
         try {
-            received += (await transferToFile(urls[i]!, staged[i]!, {
+            received += (await transferToFile(plan.urls[i]!, plan.files[i]!, {
                 signal: options.signal,
                 stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+                headers: plan.headers,
+                append: plan.joined && i > 0,
                 // The total is known once the last part has said its size.
                 onProgress: ({downloadedBytes, totalBytes}) => progress.update(received + downloadedBytes, i === count - 1 && totalBytes !== null ? received + totalBytes : 0)
             })).bytes;
         } catch (error) {
-            await Promise.all(staged.slice(0, i + 1).map(removeQuietly));
+            await Promise.all([...new Set(plan.files.slice(0, i + 1))].map(removeQuietly));
             throw error instanceof CancelledError ? error : downloadError(error, reference, cacheDir);
         }
-    }
-    return staged[0]!;
-}
-
-/** `hf:` references (and byte-range parts) go through node-llama-cpp, which resolves them. */
-async function downloadWithNodeLlamaCpp(parsed: RemoteReference, {reference, cacheDir, target, progress, options}: DownloadJob, claim: Claim): Promise<string> {
-    const {resolveModelFile} = await import("node-llama-cpp");
-    const {signal} = options;
-    const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    const internal = new AbortController();
-    const combined = signal ? AbortSignal.any([signal, internal.signal]) : internal.signal;
-
-    let lastActivity = Date.now();
-    let stalled = false;
-    const watchdog = setInterval(() => {
-        if (Date.now() - lastActivity < stallMs) return;
-        stalled = true;
-        internal.abort();
-    }, Math.min(1000, Math.max(10, stallMs / 4)));
-    watchdog.unref?.();
-
-    const task = resolveModelFile(parsed.kind === "http" ? parsed.url : parsed.uri, {
-        directory: cacheDir,
-        fileName: path.basename(stagingPath(target)),
-        cli: false,
-        signal: combined,
-        // ipull writes whole 5 MB chunks to NAME.ipull (with resume data when the server takes
-        // ranges). Keeping them on cancel lets a later call resume or overwrite them, and no
-        // deletion can race with that later call.
-        deleteTempFileOnCancel: false,
-        onProgress: ({totalSize, downloadedSize}) => {
-            if (combined.aborted) return;
-            if (progress.update(downloadedSize, totalSize)) lastActivity = Date.now();
-        }
-    });
-    claim.attach(task, () => combined.aborted);
-
-    try {
-        const how = await settleOrAbort(task, combined);
-        if (how !== "settled" || combined.aborted) {
-            // resolveModelFile returns normally (with a path that does not exist) when cancelled.
-            if (signal?.aborted) throw new CancelledError();
-            if (stalled) throw downloadError(new TransferStalledError(stallMs), reference, cacheDir);
-            throw new CancelledError();
-        }
-        try {
-            return await task;
-        } catch (error) {
-            throw downloadError(error, reference, cacheDir);
-        }
-    } finally {
-        clearInterval(watchdog);
     }
 }
 
@@ -704,7 +632,7 @@ async function promote(staging: string, target: string): Promise<string> {
     return to[0]!;
 }
 
-/** Throttles node-llama-cpp's progress events and keeps the byte count from going backwards. */
+/** Throttles the transfers' progress events and keeps the byte count from going backwards. */
 class ProgressForwarder {
     private downloaded = 0;
     private total: number | null = null;
@@ -772,15 +700,10 @@ function downloadError(error: unknown, reference: string, cacheDir: string): Inv
     if (error instanceof InvalidInputError) return error;
     if (error instanceof TransferStalledError) return new InvalidInputError(`download of ${display(reference)} ${error.message}`);
     if (error instanceof HttpStatusError) return httpError(error.status, error.statusText, reference);
-    const status = (error as {statusCode?: unknown}).statusCode; // ipull's StatusCodeError
-    if (typeof status === "number") return httpError(status, String((error as {statusText?: unknown}).statusText ?? ""), reference);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOSPC") return new InvalidInputError(`no space left in the model cache folder ${cacheDir} for ${display(reference)}`);
     if (code === "EACCES" || code === "EPERM" || code === "EROFS")
         return new InvalidInputError(`cannot write to the model cache folder ${cacheDir}: ${errorText(error)}`);
-    const message = errorText(error);
-    if (message.startsWith("Cannot get quantization"))
-        return new InvalidInputError(`model not found on Hugging Face: ${display(reference)} (no such repository or quantization)`);
     return new InvalidInputError(`cannot download model ${display(reference)}: ${redactSecrets(networkErrorText(error))}`);
 }
 

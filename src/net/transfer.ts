@@ -20,6 +20,8 @@ export interface TransferOptions {
     /** The transfer fails when no data arrives for this long, the answer's headers included. */
     readonly stallTimeoutMs: number;
     readonly headers?: Readonly<Record<string, string>>;
+    /** Appends the body to `file` instead of replacing what it holds. */
+    readonly append?: boolean;
     /** Bytes received, at most every PROGRESS_INTERVAL_MS and always once at the end. */
     readonly onProgress?: (progress: TransferProgress) => void;
 }
@@ -49,7 +51,7 @@ export class TransferStalledError extends Error {
 export const PROGRESS_INTERVAL_MS = 100;
 
 /**
- * Streams the body at `url` into `file` (created, or truncated). Throws CancelledError when
+ * Streams the body at `url` into `file` (created, or truncated unless `append`). Throws CancelledError when
  * `signal` aborts, TransferStalledError, HttpStatusError, or what fetch or the file write threw
  * (a network failure: see networkErrorText; a full disk: its errno code). The request is over
  * when this settles, whichever way.
@@ -94,7 +96,7 @@ export async function transferToFile(url: string, file: string, options: Transfe
             }
         };
         try {
-            await pipeline(response.body as unknown as AsyncIterable<Uint8Array>, counted, createWriteStream(file), {signal: combined});
+            await pipeline(response.body as unknown as AsyncIterable<Uint8Array>, counted, createWriteStream(file, {flags: options.append ? "a" : "w"}), {signal: combined});
         } catch (error) {
             throw rethrown(error);
         }

@@ -1,7 +1,8 @@
 /**
  * Model references to local GGUF paths. Downloads come from a local HTTP server on 127.0.0.1
- * only; `hf:` URIs are tested only where no request is needed (argument checks, a file already
- * in the cache), with `fetch` replaced by a trap so that no test can reach the network.
+ * only, `hf:` URIs from the same server standing in for the Hub (its endpoint passed in the
+ * options); where no request may be made, `fetch` is replaced by a trap so that no test can
+ * reach the network.
  */
 import {strict as assert} from "node:assert";
 import {execFile, spawn} from "node:child_process";
@@ -387,6 +388,24 @@ describe("model sources", function () {
             });
         });
 
+        it("a model cut into byte ranges (NAME.gguf.part2of3): every range, joined into one checked file", async () => {
+            const cuts = [0, 40_000, 90_000, model.length];
+            for (let i = 0; i < 3; i++) server.serve(`/ranges/stories260K.gguf.part${i + 1}of3`, model.subarray(cuts[i], cuts[i + 1]));
+            const url = server.url("/ranges/stories260K.gguf.part2of3");
+            const events: ModelDownloadProgress[] = [];
+            const file = await within(15_000, resolveModelSource(url, {cacheDir, onProgress: (event) => events.push(event)}), "joined download");
+            assert.ok((await readFile(file)).equals(model), "the joined file differs from the model");
+            assertMonotonic(events, model.length, file);
+            assert.deepEqual(await filesIn(cacheDir), [path.basename(file)]);
+            assert.deepEqual(server.log.map((request) => request.path), ["/ranges/stories260K.gguf.part1of3", ...[1, 2, 3].map((i) => `/ranges/stories260K.gguf.part${i}of3`)]);
+
+            // A range missing on the server: one error, and nothing joined is left behind.
+            const other = server.url("/missing-range/stories260K.gguf.part1of2");
+            server.serve("/missing-range/stories260K.gguf.part1of2", model.subarray(0, 40_000));
+            await within(10_000, assert.rejects(resolveModelSource(other, {cacheDir}), (error) => assertInvalidInput(error, /not found \(HTTP 404\)/)), "missing range");
+            assert.deepEqual(await filesIn(cacheDir), [path.basename(file)]);
+        });
+
         it("the cache file name is deterministic per reference", () => {
             const url = server.url(MODEL_PATH);
             assert.equal(cachedModelPath(url, cacheDir), cachedModelPath(url, cacheDir));
@@ -449,6 +468,102 @@ describe("model sources", function () {
             assert.notEqual(cachedModelPath("hf:someone/tiny-stories-GGUF:Q4_K_M", cacheDir), q8);
             assert.notEqual(cachedModelPath("hf:other/tiny-stories-GGUF:Q8_0", cacheDir), q8);
             assert.match(path.basename(q8), /^tiny-stories\.Q8_0-[0-9a-f]{12}\.gguf$/);
+        });
+    });
+
+    describe("hf: URIs through a local Hub", () => {
+        const TOKEN = "hf_testtoken1234567890";
+        const hub = () => ({endpoint: server.url("/"), token: TOKEN});
+        const manifest = (user: string, repo: string, tag: string, rfilename: unknown) =>
+            server.respond(`/v2/${user}/${repo}/manifests/${tag}`, {status: 200, headers: {"content-type": "application/json"}, body: JSON.stringify({ggufFile: {rfilename}})});
+
+        it("a quant is looked up in the manifest API as llama.cpp does, then downloaded with the token, once", async () => {
+            manifest("someone", "tiny-stories-GGUF", "Q8_0", "stories260K.Q8_0.gguf");
+            server.serve("/someone/tiny-stories-GGUF/resolve/main/stories260K.Q8_0.gguf", model);
+            const reference = "hf:someone/tiny-stories-GGUF:Q8_0";
+            const file = await within(15_000, resolveModelSource(reference, {cacheDir, huggingFace: hub()}), "hf download");
+            assert.equal(file, cachedModelPath(reference, cacheDir));
+            assert.ok((await readFile(file)).equals(model));
+            const [lookup, ...downloads] = server.log;
+            assert.equal(lookup!.path, "/v2/someone/tiny-stories-GGUF/manifests/Q8_0");
+            assert.equal(lookup!.headers["user-agent"], "llama-cpp", "the Hub names the GGUF file only for llama.cpp's user agent");
+            assert.ok(downloads.length >= 2 && downloads.every((request) => request.path === "/someone/tiny-stories-GGUF/resolve/main/stories260K.Q8_0.gguf"));
+            assert.ok(server.log.every((request) => request.headers.authorization === `Bearer ${TOKEN}`));
+            const requests = server.total;
+            assert.equal(await resolveModelSource("hf:someone/tiny-stories-GGUF:q8_0", {cacheDir, huggingFace: hub()}), file);
+            assert.equal(server.total, requests, "the cached model was looked up again");
+        });
+
+        it("a file path on a branch is fetched from that branch; without a token, none is sent; no quant asks for latest", async () => {
+            server.serve("/someone/tiny-stories/resolve/dev/sub/stories260K.gguf", model);
+            const file = await within(15_000, resolveModelSource("hf:someone/tiny-stories/sub/stories260K.gguf#dev", {cacheDir, huggingFace: {endpoint: server.url("/"), token: null}}), "hf file");
+            assert.ok((await readFile(file)).equals(model));
+            assert.ok(server.log.length > 0 && server.log.every((request) => request.path === "/someone/tiny-stories/resolve/dev/sub/stories260K.gguf" && request.headers.authorization === undefined));
+
+            manifest("someone", "plain-GGUF", "latest", "plain.gguf");
+            server.serve("/someone/plain-GGUF/resolve/main/plain.gguf", model);
+            assert.ok((await readFile(await within(15_000, resolveModelSource("hf:someone/plain-GGUF", {cacheDir, huggingFace: hub()}), "latest"))).equals(model));
+        });
+
+        it("a split model named by the manifest comes with all its parts, from the manifest's folder", async () => {
+            const dir = await mkdtemp(path.join(os.tmpdir(), "hf-split-"));
+            try {
+                const first = await writeSplit(path.join(dir, "pivotal"), markovModelFile(PIVOTAL_CHAIN), [5, 7]);
+                for (const [i, part] of [first, first.replace("-00001-of-", "-00002-of-")].entries())
+                    server.serve(`/someone/pivotal-GGUF/resolve/main/Q8_0/pivotal-0000${i + 1}-of-00002.gguf`, await readFile(part));
+            } finally {
+                await rm(dir, {recursive: true, force: true});
+            }
+            manifest("someone", "pivotal-GGUF", "Q8_0", "Q8_0/pivotal-00001-of-00002.gguf");
+            const file = await within(15_000, resolveModelSource("hf:someone/pivotal-GGUF:Q8_0", {cacheDir, huggingFace: hub()}), "hf split");
+            assert.equal((await validateGgufModel(file)).files.length, 2);
+        });
+
+        it("the token stays with the Hub when a download is redirected to another origin", async () => {
+            const cdn = new ModelServer(model);
+            await cdn.start();
+            try {
+                server.respond("/someone/tiny-stories/resolve/main/stories260K.gguf", {status: 302, headers: {location: cdn.url(MODEL_PATH)}});
+                const file = await within(15_000, resolveModelSource("hf:someone/tiny-stories/stories260K.gguf", {cacheDir, huggingFace: hub()}), "redirected");
+                assert.ok((await readFile(file)).equals(model));
+                assert.ok(server.log.every((request) => request.headers.authorization === `Bearer ${TOKEN}`));
+                assert.ok(cdn.log.length > 0 && cdn.log.every((request) => request.headers.authorization === undefined), "the token reached the other origin");
+            } finally {
+                await cdn.stop();
+            }
+        });
+
+        const refusals: [string, () => void, RegExp[]][] = [
+            ["an unknown quant", () => server.respond("/v2/someone/repo/manifests/Q9_9", {status: 404, body: "{}"}), [/^model not found on Hugging Face: hf:someone\/repo:Q9_9 \(no such repository or quantization\)$/]],
+            ["a gated model without a token", () => server.respond("/v2/someone/repo/manifests/Q9_9", {status: 401, body: "{}"}), [/access denied \(HTTP 401\)/, /gated or private/, /HF_TOKEN/]],
+            ["a rate limit", () => server.respond("/v2/someone/repo/manifests/Q9_9", {status: 429, headers: {ratelimit: "\"api\";r=0;t=12"}}), [/limiting requests \(HTTP 429\); try again in 12 s/]],
+            ["a manifest without a GGUF file", () => server.respond("/v2/someone/repo/manifests/Q9_9", {status: 200, body: "{\"ggufFile\":null}"}), [/the manifest names no GGUF file/]],
+            ["a manifest naming a path out of the repository", () => manifest("someone", "repo", "Q9_9", "../../other/repo/resolve/main/x.gguf"), [/the manifest names no GGUF file/]],
+            ["a manifest that is not JSON", () => server.respond("/v2/someone/repo/manifests/Q9_9", {status: 200, body: "<html>"}), [/the manifest is not JSON/]],
+        ];
+        for (const [what, arrange, patterns] of refusals) {
+            it(`${what}: one clear error, nothing in the cache`, async () => {
+                arrange();
+                await within(10_000, assert.rejects(resolveModelSource("hf:someone/repo:Q9_9", {cacheDir, huggingFace: {endpoint: server.url("/"), token: null}}), (error) =>
+                    assertInvalidInput(error, ...patterns)), what);
+                assert.deepEqual(server.log.map((request) => request.path), ["/v2/someone/repo/manifests/Q9_9"]);
+                assert.deepEqual(await filesIn(cacheDir), []);
+            });
+        }
+
+        it("a cancel midway ends the download at once and leaves an empty cache folder", async () => {
+            server.slow = {chunkBytes: 16 * 1024, intervalMs: 20};
+            manifest("someone", "tiny-stories-GGUF", "Q8_0", "stories260K.Q8_0.gguf");
+            server.serve("/someone/tiny-stories-GGUF/resolve/main/stories260K.Q8_0.gguf", model);
+            const controller = new AbortController();
+            const attempt = resolveModelSource("hf:someone/tiny-stories-GGUF:Q8_0", {cacheDir, huggingFace: hub(), signal: controller.signal, onProgress: ({downloadedBytes}) => {
+                if (downloadedBytes > 0) controller.abort();
+            }});
+            await within(5_000, assert.rejects(attempt, CancelledError), "cancelled hf download");
+            assert.deepEqual(await filesIn(cacheDir), []);
+            const requests = server.total;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            assert.equal(server.total, requests, "a request reached the Hub after the cancel");
         });
     });
 

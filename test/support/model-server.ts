@@ -29,11 +29,27 @@ export const FAULTS = {
 /** Bytes cut from the end of the model by FAULTS.truncated and FAULTS.truncatedChunked. */
 export const TRUNCATED_BYTES = 64 * 1024;
 
+/** A request as the server saw it. */
+export interface LoggedRequest {
+    readonly path: string;
+    readonly headers: http.IncomingHttpHeaders;
+}
+
+/** A fixed answer: a status, headers and a body (an API's JSON, a redirect). */
+export interface CannedResponse {
+    readonly status: number;
+    readonly headers?: http.OutgoingHttpHeaders;
+    readonly body?: string;
+}
+
 /** Serves the model with Content-Length and Range support, optionally slowly; counts requests. */
 export class ModelServer {
     readonly requests = new Map<string, number>();
+    /** Every request, in order. */
+    readonly log: LoggedRequest[] = [];
     /** Further files by URL path (see `serve`). */
     private readonly files = new Map<string, Buffer>();
+    private readonly canned = new Map<string, CannedResponse>();
     /** When set, bodies go out `chunkBytes` every `intervalMs`. */
     slow: {chunkBytes: number; intervalMs: number} | null = null;
     private readonly server: http.Server;
@@ -79,6 +95,11 @@ export class ModelServer {
         this.files.set(urlPath, body);
     }
 
+    /** Answers `urlPath` with `response` from now on, whatever the request. */
+    respond(urlPath: string, response: CannedResponse): void {
+        this.canned.set(urlPath, response);
+    }
+
     private body(urlPath: string, count: number): Buffer | null {
         const file = this.files.get(urlPath);
         if (file) return file;
@@ -95,6 +116,14 @@ export class ModelServer {
         const urlPath = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
         const count = (this.requests.get(urlPath) ?? 0) + 1;
         this.requests.set(urlPath, count);
+        this.log.push({path: urlPath, headers: request.headers});
+        const canned = this.canned.get(urlPath);
+        if (canned) {
+            const body = canned.body ?? "";
+            response.writeHead(canned.status, {"content-length": Buffer.byteLength(body), ...canned.headers});
+            response.end(body);
+            return;
+        }
         if (urlPath === FAULTS.serverError) {
             response.writeHead(500, {"content-type": "text/plain", "content-length": 15});
             response.end("internal error\n");
