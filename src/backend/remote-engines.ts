@@ -1,8 +1,9 @@
 /**
  * The backend's engines when it runs on inference servers: nothing native, so jobs run in the
  * backend process itself. Each job checks the servers first (reachable, the same model as each
- * other, what power sampling needs), so the status follows a server that went down or changed
- * its model; a failure is the job's, with a message naming the server, and the backend serves on.
+ * other, what power sampling needs), and so does the backend's timer between jobs (`recheck`),
+ * so the status follows a server that went down, is loading or changed its model; a failure is
+ * the job's, with a message naming the server, and the backend serves on.
  */
 import type {ComputeInfo, RemoteStatus} from "../protocol/backend.js";
 import type {PromptMode, SamplingParams} from "../protocol/params.js";
@@ -23,11 +24,18 @@ export interface RemoteEnginesOptions extends Pick<RemoteOptions, "apiKey" | "ti
 
 export class RemoteEngines implements Engines {
     private model?: RemoteLanguageModel;
+    /** Checks started, and the latest whose outcome was reported: an older check's outcome is stale. */
+    private checksStarted = 0;
+    private checkReported = 0;
+    /** The latest check's outcome, and as JSON (to report only changes). */
+    private reported: RemoteStatus | null = null;
+    private reportedText = "";
 
     constructor(private readonly options: RemoteEnginesOptions) {}
 
+    /** The servers' model as the latest check found it. */
     get reference(): string | null {
-        return this.model?.servers[0]!.model ?? null;
+        return this.reported?.ready ? this.reported.model : null;
     }
 
     /** The servers' state as a status, before anything was checked. */
@@ -37,19 +45,52 @@ export class RemoteEngines implements Engines {
 
     async acquire(_reference: string | undefined, signal: AbortSignal): Promise<{model: LoadedModel; loadMs: number}> {
         const start = performance.now();
-        const {urls, onStatus, ...options} = this.options;
         try {
-            this.model = await RemoteLanguageModel.connect(urls, {...options, signal});
+            this.model = await this.check(signal);
         } catch (error) {
             this.model = undefined;
-            if (!(error instanceof CancelledError))
-                onStatus({...this.initialStatus(), summary: `${hostsOf(urls)} (unavailable)`, error: error instanceof Error ? error.message : String(error)});
             throw error;
         }
-        const {servers, contextSize} = this.model;
-        const status = readyStatus(urls, servers);
-        onStatus(status);
-        return {model: {contextSize, compute: remoteCompute(status), sizeBytes: servers[0]!.sizeBytes}, loadMs: performance.now() - start};
+        return {model: this.loaded(this.model), loadMs: performance.now() - start};
+    }
+
+    /**
+     * Checks the servers between jobs, leaving the jobs' model alone; the status is reported when
+     * it changed. Returns what the servers hold when they became ready, else null. Never throws.
+     */
+    async recheck(signal: AbortSignal): Promise<LoadedModel | null> {
+        const before = this.reportedText;
+        const model = await this.check(signal).catch(() => null);
+        return model && this.reportedText !== before ? this.loaded(model) : null;
+    }
+
+    private loaded({servers, contextSize}: RemoteLanguageModel): LoadedModel {
+        return {contextSize, compute: remoteCompute(readyStatus(this.options.urls, servers)), sizeBytes: servers[0]!.sizeBytes};
+    }
+
+    /** Connects to the servers and reports what it found, unless a later check has reported already. */
+    private async check(signal: AbortSignal): Promise<RemoteLanguageModel> {
+        const {urls, apiKey, timeoutMs, recoveryMs} = this.options;
+        const id = ++this.checksStarted;
+        try {
+            const model = await RemoteLanguageModel.connect(urls, {apiKey, timeoutMs, recoveryMs, signal});
+            this.report(id, readyStatus(urls, model.servers));
+            return model;
+        } catch (error) {
+            if (!(error instanceof CancelledError))
+                this.report(id, {...this.initialStatus(), summary: `${hostsOf(urls)} (unavailable)`, error: error instanceof Error ? error.message : String(error)});
+            throw error;
+        }
+    }
+
+    private report(id: number, status: RemoteStatus): void {
+        if (id < this.checkReported) return;
+        this.checkReported = id;
+        this.reported = status;
+        const text = JSON.stringify(status);
+        if (text === this.reportedText) return;
+        this.reportedText = text;
+        this.options.onStatus(status);
     }
 
     solve(prompt: string, mode: PromptMode, params: SamplingParams, options: SolveJobOptions): Promise<SolveResult> {

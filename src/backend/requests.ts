@@ -61,9 +61,11 @@ export interface BackendOptions {
     /** Server base URLs (checked); null: the local engine. */
     readonly servers: string[] | null;
     readonly apiKey?: string;
+    readonly serverCheckIntervalMs: number;
 }
 
 const DEFAULT_QUEUE_LIMIT = 4;
+const DEFAULT_SERVER_CHECK_INTERVAL_MS = 30_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 
 /** The client's options over the server's defaults; a bad one fails initialize with its name. */
@@ -71,7 +73,7 @@ export function checkInitializationOptions(raw: unknown, defaults: {cacheDir: st
     const options = (raw ?? {}) as Record<string, unknown>;
     if (typeof options !== "object" || Array.isArray(options)) throw new InvalidInputError("initializationOptions must be an object");
     const known: (keyof InitializationOptions)[] = ["cacheDir", "threads", "gpu", "queueLimit", "contextSize", "progressIntervalMs", "server", "apiKey",
-        "allowPlainHttp"];
+        "allowPlainHttp", "serverCheckIntervalMs"];
     const unknown = Object.keys(options).find((key) => !(known as string[]).includes(key));
     if (unknown !== undefined) throw new InvalidInputError(`unknown initialization option ${JSON.stringify(unknown)}`);
     const integer = (key: string, min: number, max: number): number | undefined => {
@@ -98,7 +100,8 @@ export function checkInitializationOptions(raw: unknown, defaults: {cacheDir: st
         gpu: gpu as GpuChoice,
         queueLimit: integer("queueLimit", 1, 1000) ?? DEFAULT_QUEUE_LIMIT,
         contextSize: integer("contextSize", 16, 1 << 24),
-        progressIntervalMs: integer("progressIntervalMs", 0, 60_000) ?? DEFAULT_PROGRESS_INTERVAL_MS
+        progressIntervalMs: integer("progressIntervalMs", 0, 60_000) ?? DEFAULT_PROGRESS_INTERVAL_MS,
+        serverCheckIntervalMs: integer("serverCheckIntervalMs", 100, 3_600_000) ?? DEFAULT_SERVER_CHECK_INTERVAL_MS
     };
 }
 

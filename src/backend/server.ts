@@ -18,6 +18,7 @@ import {CorruptModelError, InvalidInputError} from "../protocol/errors.js";
 import {CancelledError} from "../sampling/errors.js";
 import {RemoteServerError} from "../remote/http.js";
 import {EngineCrashedError, EngineHost} from "./engine-host.js";
+import type {LoadedModel} from "./engine-messages.js";
 import type {Engines} from "./engines.js";
 import {BusyError, type JobHandle, JobQueue} from "./jobs.js";
 import {redactSecrets} from "./redact.js";
@@ -72,6 +73,9 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
     let shuttingDown = false;
     /** Every job's abort, so that shutdown can stop them. */
     const running = new Set<AbortController>();
+    /** The servers' checks between jobs (with the `server` option). */
+    let serverChecks: NodeJS.Timeout | undefined;
+    const stopChecks = new AbortController();
 
     connection.onInitialize((params) => {
         let options: BackendOptions;
@@ -99,13 +103,25 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
         backend = {options, engines};
         return {capabilities: {}, serverInfo: {name: "power-sampling", version: "0.1.0"}};
     });
+    const showModel = ({compute, contextSize, sizeBytes}: LoadedModel) =>
+        setStatus({model: backend!.engines.reference, compute, contextSize, modelBytes: sizeBytes, error: null});
     connection.onInitialized(() => {
         setStatus({state: "idle"});
-        // The status bar names the server and its model from the start: check the servers now.
-        if (backend?.options.servers && queue) void queue.submit((handle) => backend!.engines.acquire(undefined, handle.signal).then((acquired) => {
-            const {compute, contextSize, sizeBytes} = acquired.model;
-            setStatus({model: backend!.engines.reference, compute, contextSize, modelBytes: sizeBytes, error: null});
-        }), new AbortController().signal).catch((error: unknown) => setStatus({error: describe(error)}));
+        const {engines, options} = backend ?? {};
+        if (!(engines instanceof RemoteEngines) || !options || !queue) return;
+        // The status bar names the server and its model from the start: check the servers now,
+        // then again while no job runs, so that it follows a server that stops or comes back.
+        void queue.submit((handle) => engines.acquire(undefined, handle.signal).then((acquired) => showModel(acquired.model)), new AbortController().signal)
+            .catch((error: unknown) => setStatus({error: describe(error)}));
+        let checking = false;
+        serverChecks = setInterval(() => {
+            if (checking || running.size > 0 || shuttingDown) return;
+            checking = true;
+            void engines.recheck(stopChecks.signal).then((model) => {
+                if (model && running.size === 0) showModel(model);
+            }).finally(() => { checking = false; });
+        }, options.serverCheckIntervalMs);
+        serverChecks.unref();
     });
 
     connection.onRequest(statusRequest, () => status);
@@ -176,6 +192,8 @@ export function serve(connection: Connection, defaults: ServerOptions): void {
 
     connection.onShutdown(async () => {
         shuttingDown = true;
+        clearInterval(serverChecks);
+        stopChecks.abort();
         for (const cancel of running) cancel.abort();
         await queue?.idle();
         await backend?.engines.dispose();

@@ -133,6 +133,8 @@ export interface InitializationOptions {
     readonly apiKey?: string;
     /** Allow plain http:// to a server on another machine (prompts readable on the network); loopback needs no opt-in. */
     readonly allowPlainHttp?: boolean;
+    /** With `server`: milliseconds between checks of the servers while no job runs (default 30 s), so the status follows them. */
+    readonly serverCheckIntervalMs?: number;
 }
 
 export const GPU_CHOICES = ["auto", "cpu", "cuda", "vulkan", "metal"] as const;

@@ -209,12 +209,36 @@ describe("remote engines: faults", function () {
             assert.equal((await solve({method: "standard", maxTokens: 4, samples: 2, seed: 1})).samples.length, 2);
             assert.equal((await status()).server!.ready, true);
         });
+
+        it("between jobs, the status follows the server: down, then back with its model; an unchanged check says nothing", async () => {
+            const watching = await Backend.start({server: restartable.url, serverCheckIntervalMs: 200});
+            try {
+                await until("the first check", () => watching.statuses.at(-1)?.model === "pivotal.gguf" && watching.statuses.at(-1)!.state === "idle");
+                await new Promise((resolve) => setTimeout(resolve, 300));
+                const settled = watching.statuses.length;
+                await new Promise((resolve) => setTimeout(resolve, 1000));
+                assert.equal(watching.statuses.length, settled, "checks that found nothing new sent notifications");
+                await restartable.stop();
+                await until("the status to say the server is down, without a job", () => watching.statuses.at(-1)!.server?.ready === false);
+                assert.match(watching.statuses.at(-1)!.server!.error!, new RegExp(`127\\.0\\.0\\.1:${restartable.port} refused the connection`));
+                await restartable.restart();
+                await until("the status to say the server is back", () => watching.statuses.at(-1)!.server?.ready === true);
+                const back = watching.statuses.at(-1)!;
+                assert.equal(back.model, "pivotal.gguf");
+                assert.equal(back.server!.model, "pivotal.gguf");
+                assert.ok(back.contextSize !== null && back.contextSize > 0);
+                assert.equal(back.error, null);
+            } finally {
+                await watching.stop();
+            }
+        });
     });
 
     describe("the backend's options", () => {
-        it("refuse plain http to another machine without allowPlainHttp, and an API key that is not one line, failing initialize", async () => {
+        it("refuse plain http to another machine without allowPlainHttp, an API key that is not one line and a check interval out of bounds, failing initialize", async () => {
             await assert.rejects(Backend.start({server: "http://192.0.2.7:8080"}), /refusing to send prompts over plain http to 192\.0\.2\.7:8080.*the allowPlainHttp option/);
             await assert.rejects(Backend.start({server: server.url, apiKey: "a\nb"}), /initialization option apiKey must be a string of one line/);
+            await assert.rejects(Backend.start({server: server.url, serverCheckIntervalMs: 10}), /initialization option serverCheckIntervalMs must be an integer in 100\.\.3600000, got 10/);
         });
 
         it("take the API key from the client, and a list of servers; without the key, the job fails saying so", async () => {
