@@ -23,7 +23,7 @@ export class Backend {
     /** Starts the process (with `env` added to this one's) and completes the LSP handshake. */
     static async start(initializationOptions: InitializationOptions = {}, env: Record<string, string> = {}): Promise<Backend> {
         const child = spawn(process.execPath, [CLI_PATH, "serve", "--stdio", "--threads", "1"], {stdio: ["pipe", "pipe", "pipe"], env: {...process.env, ...env}});
-        const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+        const connection = createMessageConnection(readerOf(child), new StreamMessageWriter(child.stdin!));
         const backend = new Backend(child, connection);
         try {
             await connection.sendRequest("initialize", {processId: process.pid, rootUri: null, capabilities: {}, initializationOptions});
@@ -47,6 +47,17 @@ export class Backend {
         this.connection.dispose();
         return code;
     }
+}
+
+/**
+ * A reader of the backend's messages. Once a message is cut short (a backend killed between a
+ * header and its body), vscode-jsonrpc's reader re-arms a 10 s partial-message timer for good,
+ * even after dispose, and that timer alone kept a test run from exiting: the notice is off.
+ */
+function readerOf(child: ChildProcess): StreamMessageReader {
+    const reader = new StreamMessageReader(child.stdout!);
+    reader.partialMessageTimeout = 0;
+    return reader;
 }
 
 /** One JSON-RPC message as it goes on the wire: a Content-Length header, CRLF CRLF, the UTF-8 body. */
@@ -81,7 +92,7 @@ export class RawBackend {
         process.stderr!.on("data", (chunk: Buffer) => { this.stderr += chunk.toString(); });
         // The backend may be gone before a test's last write: that is what some tests wait for.
         process.stdin!.on("error", () => {});
-        this.reader = new StreamMessageReader(process.stdout!);
+        this.reader = readerOf(process);
         this.reader.listen((message) => {
             if ("id" in message) this.received.push(message as RawResponse);
             else this.notifications.push(message as NotificationMessage);
