@@ -4,6 +4,7 @@
  */
 import {enumerateCompletions, powerDistribution, temperedDistribution, type Distribution} from "../sampling/exact.js";
 import {resolveParams, type Method} from "../protocol/params.js";
+import {formatPercent} from "../protocol/figures.js";
 import {solve} from "../llama/solve.js";
 import {markovNextTokenDistribution} from "../testmodels/markov-exact.js";
 import {MARKOV_EOS, markovVocabulary, PIVOTAL_CHAIN} from "../testmodels/markov.js";
@@ -46,7 +47,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
             const shareB = result.samples.filter((s) => s.text.startsWith("B")).length / samples;
             const exactB = [...exact[method]!].filter(([key]) => key.startsWith(`${B_ID},`)).reduce((sum, [, p]) => sum + p, 0);
             const meanLogP = result.samples.reduce((sum, s) => sum + s.logProb, 0) / samples;
-            out(`  ${label.padEnd(26)}${percent(shareB).padStart(14)}${percent(exactB).padStart(9)}${meanLogP.toFixed(2).padStart(12)}`
+            out(`  ${label.padEnd(26)}${formatPercent(shareB, 1).padStart(14)}${formatPercent(exactB, 1).padStart(9)}${meanLogP.toFixed(2).padStart(12)}`
                 + `${String(result.stats.proposedTokens).padStart(14)}${`${(result.stats.wallMs / 1000).toFixed(1)} s`.padStart(9)}`);
         }
     });
@@ -56,6 +57,3 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out("Try: power-sampling solve --samples 5 --mcmc-steps 100 --json \"\"");
 }
 
-function percent(x: number): string {
-    return `${(100 * x).toFixed(1)} %`;
-}

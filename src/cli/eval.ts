@@ -9,7 +9,7 @@ import {InvalidInputError} from "../sampling/errors.js";
 import {datasetsFolder, openDataset} from "../eval/dataset-source.js";
 import {type EvalEngine, llamaEngine, remoteEngine} from "../eval/engine.js";
 import {type EvalOutcome, runEvaluation} from "../eval/harness.js";
-import {formatCount, formatDuration, formatPercent} from "../eval/format.js";
+import {formatCount, formatDuration, formatPercent} from "../protocol/figures.js";
 import {describeIsolation, PythonSandbox} from "../eval/sandbox.js";
 import {flagOf, parseCommandLine, parseThreads, positiveInteger, samplingFlagOptions, samplingFlagValues, takesNoArguments} from "./args.js";
 import {cacheDirOption} from "./cache.js";
@@ -109,9 +109,9 @@ function readableSummary({summary, resumed, drawn, files}: EvalOutcome): string 
         + `model ${summary.model}, seed ${summary.seed}${resumed > 0 ? ` (${resumed} of ${resumed + drawn} method runs resumed from ${path.dirname(files.results)})` : ""}`];
     const header = ["method", "accuracy", "95 % interval", `pass@${summary.samples}`, "majority", "weight vote", "tokens/problem", "time/problem", "vs standard"];
     const rows = (Object.entries(summary.methods) as [Method, NonNullable<(typeof summary.methods)[Method]>][]).map(([method, f]) => [
-        method, formatPercent(f.accuracy), `${formatPercent(f.accuracyInterval.low)}-${formatPercent(f.accuracyInterval.high)}`,
-        formatPercent(f.passAtK[summary.samples] ?? 0), formatPercent(f.majorityAccuracy),
-        f.weightVoteAccuracy === undefined ? "-" : formatPercent(f.weightVoteAccuracy), formatCount(f.tokensPerProblem), formatDuration(f.wallMsPerProblem),
+        method, formatPercent(f.accuracy, 1), `${formatPercent(f.accuracyInterval.low, 1)}-${formatPercent(f.accuracyInterval.high, 1)}`,
+        formatPercent(f.passAtK[summary.samples] ?? 0, 1), formatPercent(f.majorityAccuracy, 1),
+        f.weightVoteAccuracy === undefined ? "-" : formatPercent(f.weightVoteAccuracy, 1), formatCount(f.tokensPerProblem), formatDuration(f.wallMsPerProblem),
         f.costVsStandard ? `${f.costVsStandard.tokens.toFixed(2)}x tokens, ${f.costVsStandard.wallTime.toFixed(2)}x time` : "-"
     ]);
     const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));

@@ -1,5 +1,5 @@
 /** A one-line progress bar on stderr for long runs; silent when stderr is not a terminal. */
-import {formatDuration} from "../eval/format.js";
+import {formatDuration} from "../protocol/figures.js";
 import type {SolveProgress} from "../protocol/results.js";
 
 const SHOW_AFTER_MS = 500;

@@ -7,8 +7,11 @@
  */
 import path from "node:path";
 import type {Method} from "../protocol/params.js";
-import {formatCount as count, formatDuration as duration, formatPercent as percent} from "./format.js";
+import {formatCount as count, formatDuration as duration, formatPercent} from "../protocol/figures.js";
 import type {EvalSummary, MethodSummary} from "./summary.js";
+
+/** Accuracies to a tenth of a percent: a difference of one problem in 500 shows. */
+const percent = (rate: number, digits = 1) => formatPercent(rate, digits);
 
 export const REPORT_FILE = "report.html";
 

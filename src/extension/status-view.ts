@@ -6,6 +6,7 @@
  * is unit-tested.
  */
 import type {ComputeInfo, ProgressNotification, RemoteStatus} from "../protocol/backend.js";
+import {formatPercent} from "../protocol/figures.js";
 import type {ClientState} from "./backend-client.js";
 import {modelName, serverName} from "./names.js";
 
@@ -77,7 +78,7 @@ function hosts(server: RemoteStatus): string {
 }
 
 function percent(progress: number | null): string {
-    return progress === null ? "" : `${Math.round(100 * progress)}%`;
+    return progress === null ? "" : formatPercent(progress);
 }
 
 function computeLabel(compute: ComputeInfo | null): string {

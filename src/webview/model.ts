@@ -4,6 +4,7 @@
  * and UI events to the next state. No DOM here.
  */
 import type {ProgressNotification} from "../protocol/backend.js";
+import {formatPercent} from "../protocol/figures.js";
 import type {AlternativeRef, HistoryEntry, PanelChoices, RunInfo, ToPanel} from "../protocol/panel.js";
 import type {Method, PromptMode} from "../protocol/params.js";
 import type {Preset} from "../protocol/presets.js";
@@ -303,17 +304,9 @@ export function remainingMs(fraction: number, elapsedMs: number): number | null 
     return (elapsedMs * (1 - fraction)) / fraction;
 }
 
-export function formatPercent(rate: number | null): string {
-    return rate === null || !Number.isFinite(rate) ? "—" : `${Math.round(rate * 100)} %`;
-}
-
 export function formatLogProb(logProb: number | null): string {
     if (logProb === null || !Number.isFinite(logProb)) return "—";
     return logProb.toFixed(Math.abs(logProb) >= 100 ? 1 : 2).replace("-", "−");
-}
-
-export function formatInteger(value: number): string {
-    return Math.round(value).toLocaleString("en-US");
 }
 
 /** "about 12k" for estimates: a rounded count reads as an estimate. */
@@ -321,16 +314,6 @@ export function formatAbout(value: number): string {
     if (value < 1000) return `about ${Math.round(value)}`;
     if (value < 1_000_000) return `about ${(value / 1000).toFixed(value < 10_000 ? 1 : 0)}k`;
     return `about ${(value / 1_000_000).toFixed(1)}M`;
-}
-
-export function formatDuration(ms: number): string {
-    if (!Number.isFinite(ms) || ms < 0) return "—";
-    if (ms < 1000) return `${Math.round(ms)} ms`;
-    const seconds = ms / 1000;
-    if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-    return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 /** "about 40 s", "about 3 min", for estimates and ETAs: rounded, as they are not exact. */

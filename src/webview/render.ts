@@ -16,13 +16,14 @@ import type {AlternativeAction, HistoryEntry} from "../protocol/panel.js";
 import {PROMPT_MODES, type PromptMode} from "../protocol/params.js";
 import {PRESET_DESCRIPTIONS, PRESET_LABELS, PRESETS} from "../protocol/presets.js";
 import type {SmcRun, SolveResult} from "../protocol/results.js";
+import {formatCount, formatDuration, formatPercent} from "../protocol/figures.js";
 import {changedSpans, rawTextWithChanges} from "./changes.js";
 import {h, htmlElement, htmlToFragment, svg} from "./dom.js";
 import {renderAnswer, renderMarkdown, renderMarkdownBlocks} from "./markdown.js";
 import {
-    type Alternative, alternativesOf, costMultiplier, currentChoices, type Draft, drawnTokens, formatAbout, formatDuration, formatInteger,
-    formatLogProb, formatMultiplier, formatPercent, formatRoughDuration, meanLogProb, methodLabel, remainingMs, type RunState, sameRef, selectedAlternative,
-    STATUS_LABELS, streamText, totalTokens, type ViewState
+    type Alternative, alternativesOf, costMultiplier, currentChoices, type Draft, drawnTokens, formatAbout, formatLogProb, formatMultiplier,
+    formatRoughDuration, meanLogProb, methodLabel, remainingMs, type RunState, sameRef, selectedAlternative, STATUS_LABELS, streamText, totalTokens,
+    type ViewState
 } from "./model.js";
 
 type Nodes = (Node | null | undefined | false)[];
@@ -318,10 +319,10 @@ function progressNodes(doc: Document, run: RunState): Nodes {
         if (p.power.mcmcSteps > 0) facts.push(["MCMC step", `${p.power.mcmcStep}/${p.power.mcmcSteps}`], ["Acceptance", formatPercent(p.power.acceptanceRate)]);
     }
     if (p.smc) {
-        facts.push(["Token", `${formatInteger(p.smc.token)}/${formatInteger(p.smc.maxTokens)}`],
-            ["ESS", p.smc.ess === null ? "—" : `${p.smc.ess.toFixed(1)} of ${p.smc.particles}`], ["Resamplings", formatInteger(p.smc.resamplings)]);
+        facts.push(["Token", `${formatCount(p.smc.token)}/${formatCount(p.smc.maxTokens)}`],
+            ["ESS", p.smc.ess === null ? "—" : `${p.smc.ess.toFixed(1)} of ${p.smc.particles}`], ["Resamplings", formatCount(p.smc.resamplings)]);
     }
-    facts.push(["Tokens drawn", `${formatInteger(p.proposedTokens)} of ${formatAbout(estimate.tokens)}`]);
+    facts.push(["Tokens drawn", `${formatCount(p.proposedTokens)} of ${formatAbout(estimate.tokens)}`]);
     const nodes: Nodes = [
         expected,
         h(doc, "progress", {class: "run-progress", max: 1, value: p.fraction.toFixed(3), "aria-label": "Progress (an upper bound: a sample may end early)"}),
@@ -454,7 +455,7 @@ function textBodyNodes(doc: Document, run: RunState, shown: Alternative): Nodes 
     const facts = factList(doc, [
         ["log p", formatLogProb(shown.logProb)],
         ["per token", formatLogProb(shown.tokenCount > 0 ? shown.logProb / shown.tokenCount : null)],
-        ["tokens", formatInteger(shown.tokenCount)],
+        ["tokens", formatCount(shown.tokenCount)],
         ["ended", shown.finishReason === "eos" ? "at the end of the text" : "at the token limit"],
         ...(run.info.method === "power" ? [["rewritten places", String(marks)] as [string, string]] : [])
     ], "alt-stats");
@@ -531,14 +532,14 @@ function howNode(doc: Document, run: RunState, result: SolveResult | null, state
         const facts: [string, string][] = [["Method", methodSentence(result)]];
         if (result.method === "power") {
             facts.push(["MCMC steps", stats.acceptanceRate === null ? "—"
-                : `${formatInteger(stats.acceptedSteps)} of ${formatInteger(stats.mcmcSteps)} accepted (${formatPercent(stats.acceptanceRate)})`]);
+                : `${formatCount(stats.acceptedSteps)} of ${formatCount(stats.mcmcSteps)} accepted (${formatPercent(stats.acceptanceRate)})`]);
         }
-        if (result.method === "smc") facts.push(["Resamplings", `${formatInteger(stats.resamplings)} (each when the effective sample size fell below ${params.essThreshold} × ${params.particles})`]);
+        if (result.method === "smc") facts.push(["Resamplings", `${formatCount(stats.resamplings)} (each when the effective sample size fell below ${params.essThreshold} × ${params.particles})`]);
         facts.push(
-            ["Tokens drawn", formatInteger(stats.proposedTokens)],
-            ["Cost", `${formatMultiplier(costMultiplier(result))} the ${formatInteger(drawnTokens(result.samples))} tokens standard sampling would draw for ${k === 1 ? "this text" : `these ${k} texts`} (end tokens counted on both sides)`],
+            ["Tokens drawn", formatCount(stats.proposedTokens)],
+            ["Cost", `${formatMultiplier(costMultiplier(result))} the ${formatCount(drawnTokens(result.samples))} tokens standard sampling would draw for ${k === 1 ? "this text" : `these ${k} texts`} (end tokens counted on both sides)`],
             ["Time", `${formatDuration(stats.wallMs)} sampling${stats.loadMs > 0 ? `, ${formatDuration(stats.loadMs)} loading the model` : ""}${stats.queuedMs > 50 ? `, ${formatDuration(stats.queuedMs)} queued` : ""}`],
-            ["Prompt", `${formatInteger(stats.promptTokens)} tokens, ${result.params.mode} mode`],
+            ["Prompt", `${formatCount(stats.promptTokens)} tokens, ${result.params.mode} mode`],
             ["Seed", `${params.seed} (the same seed and settings give the same run)`]);
         parts.push(factList(doc, facts, "how-facts"),
             ...(result.smc ?? []).map((smcRun, i) => smcRunNode(doc, smcRun, i, result.smc!.length, params.particles)),
@@ -654,8 +655,8 @@ function summaryNode(doc: Document, run: RunState, result: SolveResult, kind: Ru
             ["Agreement", k === 1 || group === undefined ? "—" : `${group.count} of ${k}`],
             ["Mean log p", formatLogProb(mean)],
             ["Mean log p per token", formatLogProb(mean !== null && final > 0 ? (mean * k) / final : null)],
-            ["Tokens (texts)", formatInteger(final)],
-            ["Tokens drawn", `${formatInteger(result.stats.proposedTokens)} (${formatMultiplier(costMultiplier(result))})`],
+            ["Tokens (texts)", formatCount(final)],
+            ["Tokens drawn", `${formatCount(result.stats.proposedTokens)} (${formatMultiplier(costMultiplier(result))})`],
             ["Sampling time", formatDuration(result.stats.wallMs)]
         ], "summary-facts"),
         kind === "summary" ? h(doc, "p", {class: "hint"}, "The answer, its alternatives and actions: above.") : null);

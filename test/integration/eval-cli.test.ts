@@ -64,7 +64,7 @@ describe("power-sampling eval", function () {
         const lines = run.stdout.trimEnd().split("\n");
         assert.match(lines[0]!, /gsm8k-test\.jsonl: 1 problems, 1 sample each, model .*stories260K\.gguf, seed \d+/);
         assert.match(lines[1]!, /^method\s+accuracy\s+95 % interval\s+pass@1\s+majority/);
-        assert.match(lines[2]!, /^standard\s+\d+\.\d%/);
+        assert.match(lines[2]!, /^standard\s+\d+\.\d %/);
         assert.match(lines[3]!, /^greedy\s+/);
         assert.match(lines.at(-1)!, /^files: .*results\.jsonl, .*summary\.json, .*report\.html$/);
     });

@@ -1,6 +1,6 @@
 /** The evaluation's progress: each call weighted by its method's measured cost, and the time left at the pace so far. */
 import {strict as assert} from "node:assert";
-import {formatDuration} from "../../src/eval/format.js";
+import {formatDuration} from "../../src/protocol/figures.js";
 import {CallProgress} from "../../src/eval/harness.js";
 import type {EvalCall} from "../../src/eval/plan.js";
 import {remainingMs} from "../../src/cli/progress.js";
@@ -35,6 +35,6 @@ describe("evaluation progress", () => {
     });
 
     it("formats durations at the precision that matters", () => {
-        assert.deepEqual([350, 12_340, 245_000, 7_620_000].map(formatDuration), ["350 ms", "12.3 s", "4m 05s", "2h 07m"]);
+        assert.deepEqual([350, 12_340, 245_000, 7_620_000].map(formatDuration), ["350 ms", "12 s", "4 min 5 s", "2 h 7 min"]);
     });
 });

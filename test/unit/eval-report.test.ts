@@ -67,7 +67,7 @@ describe("evaluation report", () => {
         }
         assert.equal(charts[1]!.querySelectorAll("polyline").length, 4);
         assert.equal(charts[1]!.querySelectorAll("circle").length, 4 * 8);
-        assert.match(charts[0]!.textContent!, /74\.8% \(37\.4%–100\.0%\)/);
+        assert.match(charts[0]!.textContent!, /74\.8 % \(37\.4 %–100\.0 %\)/);
     });
 
     it("places bars and points by value: a better method's bar is longer, a costlier one's point further right", () => {
@@ -84,9 +84,9 @@ describe("evaluation report", () => {
     it("tabulates the figures, with the cost against standard decoding", () => {
         const rows = [...document.querySelectorAll("tbody tr")].map((row) => [...row.querySelectorAll("td")].map((cell) => cell.textContent));
         assert.deepEqual(rows.map((row) => row[0]), ["power", "smc", "low-temperature", "standard"]);
-        assert.deepEqual(rows[0]!.slice(1, 3), ["74.8%", "37.4%–100.0%"]);
+        assert.deepEqual(rows[0]!.slice(1, 3), ["74.8 %", "37.4 %–100.0 %"]);
         assert.equal(rows[0]![8], "8.80x, 7.10x");
-        assert.equal(rows[1]![5], "75.0%", "smc's weight vote");
+        assert.equal(rows[1]![5], "75.0 %", "smc's weight vote");
         assert.equal(rows[2]![5], "–");
     });
 
