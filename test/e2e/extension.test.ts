@@ -4,7 +4,7 @@
  * user meets it with the default settings (auto prompt mode, Balanced preset), the answer and its
  * actions, the alternatives from the keyboard, a long run's estimate and Stop, a webview and a
  * window reload, the history, a bad model path, inline suggestions, downloading then selecting a
- * model, an evaluation report opened from the explorer, the walkthrough on first start, and
+ * model, a llama-server instead of a local model, an evaluation report opened from the explorer, the walkthrough on first start, and
  * screenshots in light, dark and high-contrast themes.
  */
 import {strict as assert} from "node:assert";
@@ -15,6 +15,7 @@ import {promisify} from "node:util";
 import path from "node:path";
 import {parseMarkovSpec, writeMarkovModel} from "../../src/testmodels/markov.js";
 import {REPO_ROOT, runCli} from "../support/cli.js";
+import {RemoteFixture} from "../support/llama-server.js";
 import {MODEL_PATH, ModelServer} from "../support/model-server.js";
 import {sharedModel} from "../support/shared.js";
 import {VSCodeE2E} from "./harness.js";
@@ -223,6 +224,34 @@ describe("Power Sampling in VS Code", function () {
         const frame = await vsc.webviewFrame({contains: "Done", ...FRAME});
         assert.equal(await frame.locator("#error").count(), 0);
         await vsc.configure(QUICK);
+    });
+
+    it("on a llama-server: the status bar names it and its model, Solve runs there, and the status follows the server between runs", async () => {
+        const remote = new RemoteFixture();
+        await remote.open();
+        try {
+            const server = await remote.server({model: answers, contextSize: 8192});
+            const host = `127.0.0.1:${server.port}`;
+            const item = async (pattern: RegExp) => (await vsc.statusBarItems()).find((text) => pattern.test(text));
+            await vsc.configure({"powerSampling.server": server.url});
+            await vsc.poll("the status bar to name the server's model", 60_000, () => item(new RegExp(`answers-42 · ${host}`)));
+            await vsc.openFile("problem.md", {viewColumn: 1});
+            await vsc.selectAll();
+            await vsc.runCommand("Power Sampling: Solve with Power Sampling");
+            const frame = await vsc.webviewFrame({contains: "Done", ...FRAME});
+            assert.equal(await frame.locator("#answer").getAttribute("data-answer"), "42");
+            assert.match(await frame.locator(".panel-header").innerText(), new RegExp(`answers-42 @ ${host}`));
+            await vsc.screenshot("extension-remote-answer");
+            // The backend looks at the server every 30 s while idle: no run is needed to see it go and come back.
+            await server.stop();
+            await vsc.poll("the status bar to say the server is unavailable", 60_000, () => item(new RegExp(`${host} unavailable`)));
+            await vsc.screenshot("extension-remote-down");
+            await server.restart();
+            await vsc.poll("the status bar to name the server's model again", 60_000, () => item(new RegExp(`answers-42 · ${host}`)));
+        } finally {
+            await vsc.configure({"powerSampling.server": ""});
+            await remote.close();
+        }
     });
 
     it("opens an evaluation's report from the explorer, drawn in the editor's theme", async () => {

@@ -38,7 +38,7 @@ export interface LlamaServerOptions {
     readonly model: string;
     /** -np: parallel slots (default 4). */
     readonly slots?: number;
-    /** Tokens per slot (default 256). */
+    /** -c: tokens for all slots together (default 256); each slot holds contextSize / slots. */
     readonly contextSize?: number;
     readonly apiKey?: string;
     /** ggml-rpc-server workers (host:port) to split the model between. */
