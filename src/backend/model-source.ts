@@ -118,9 +118,8 @@ export async function resolveModelSource(reference: string, options: ResolveMode
         lock = acquired;
         const cachedNow = await findCached(target);
         if (cachedNow) return cachedNow;
-        const access = parsed.kind === "hf" ? options.huggingFace ?? await huggingFaceAccess() : null;
-        const url = parsed.kind === "http" ? parsed.url : await resolveHuggingFaceUrl(parsed.file, display(reference), access!, signal);
-        const file = await download(downloadPlan(url, target, access), {reference, cacheDir, target, progress, options});
+        const {url, headers} = await sourceOf(parsed, reference, options);
+        const file = await download(downloadPlan(url, target, headers), {reference, cacheDir, target, progress, options});
         return await progress.finish(file);
     } finally {
         await lock?.release();
@@ -520,6 +519,14 @@ interface DownloadPlan {
     readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The URL `parsed` downloads from, and the headers its requests carry (the user's token, to the Hub). */
+async function sourceOf(parsed: RemoteReference, reference: string, options: ResolveModelSourceOptions): Promise<{url: string; headers: Readonly<Record<string, string>>}> {
+    if (parsed.kind === "http") return {url: parsed.url, headers: {}};
+    const access = options.huggingFace ?? await huggingFaceAccess();
+    const url = await resolveHuggingFaceUrl(parsed.file, display(reference), access, options.signal);
+    return {url, headers: huggingFaceHeaders(url, access)};
+}
+
 /** A model cut into byte ranges (NAME.gguf.part1of3), the parts to be joined into one file. */
 const BINARY_SPLIT_PART = /\.gguf\.part(\d{1,5})of(\d{1,5})$/i;
 
@@ -528,7 +535,7 @@ const BINARY_SPLIT_PART = /\.gguf\.part(\d{1,5})of(\d{1,5})$/i;
  * names the first (NAME-00001-of-0000N.gguf), under the names llama.cpp looks for; or every byte
  * range of a model cut into parts, whichever part it names, as node-llama-cpp joins them.
  */
-function downloadPlan(url: string, target: string, access: HuggingFaceAccess | null): DownloadPlan {
+function downloadPlan(url: string, target: string, headers: Readonly<Record<string, string>>): DownloadPlan {
     const name = new URL(url).pathname.split("/").pop()!;
     const withName = (part: string) => {
         const next = new URL(url);
@@ -536,7 +543,6 @@ function downloadPlan(url: string, target: string, access: HuggingFaceAccess | n
         return next.href;
     };
     const staging = stagingPath(target);
-    const headers = access ? huggingFaceHeaders(url, access) : {};
     const range = BINARY_SPLIT_PART.exec(name);
     const [part, count] = range ? [Number(range[1]), Number(range[2])] : [0, 0];
     if (range && part >= 1 && part <= count && count <= MAX_SPLIT_COUNT) {
@@ -552,11 +558,10 @@ function downloadPlan(url: string, target: string, access: HuggingFaceAccess | n
 
 /** Brings the model `plan` describes into its staging file(s), checks it and gives it its final name. */
 async function download(plan: DownloadPlan, job: DownloadJob): Promise<string> {
-    const {reference, cacheDir, target, progress, options} = job;
+    const {reference, target, progress, options} = job;
     const announcedBytes = await preflight(plan.urls[0]!, plan.headers, reference, options.signal);
     await transferAll(plan, job);
     const file = plan.files[0]!;
-    if (!(await isFile(file))) throw new InvalidInputError(`download of ${display(reference)} did not produce a file in ${cacheDir}`);
     if (!(await hasGgufMagic(file))) {
         await removeDownload(file);
         throw notGguf(reference, "the downloaded file does not start with \"GGUF\"; deleted it");
@@ -575,14 +580,14 @@ async function transferAll(plan: DownloadPlan, {reference, cacheDir, progress, o
     let received = 0; // by the parts already complete
     for (let i = 0; i < count; i++) {
         try {
-            received += (await transferToFile(plan.urls[i]!, plan.files[i]!, {
+            received += await transferToFile(plan.urls[i]!, plan.files[i]!, {
                 signal: options.signal,
                 stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
                 headers: plan.headers,
                 append: plan.joined && i > 0,
                 // The total is known once the last part has said its size.
                 onProgress: ({downloadedBytes, totalBytes}) => progress.update(received + downloadedBytes, i === count - 1 && totalBytes !== null ? received + totalBytes : 0)
-            })).bytes;
+            });
         } catch (error) {
             await Promise.all([...new Set(plan.files.slice(0, i + 1))].map(removeQuietly));
             throw error instanceof CancelledError ? error : downloadError(error, reference, cacheDir);
@@ -697,7 +702,6 @@ function notGguf(reference: string, why: string): InvalidInputError {
 }
 
 function downloadError(error: unknown, reference: string, cacheDir: string): InvalidInputError {
-    if (error instanceof InvalidInputError) return error;
     if (error instanceof TransferStalledError) return new InvalidInputError(`download of ${display(reference)} ${error.message}`);
     if (error instanceof HttpStatusError) return httpError(error.status, error.statusText, reference);
     const code = (error as NodeJS.ErrnoException).code;

@@ -26,12 +26,6 @@ export interface TransferOptions {
     readonly onProgress?: (progress: TransferProgress) => void;
 }
 
-export interface TransferResult {
-    readonly bytes: number;
-    /** The Content-Length the server announced, if it did. */
-    readonly announcedBytes: number | null;
-}
-
 /** The server answered with a status other than 2xx. */
 export class HttpStatusError extends Error {
     constructor(readonly status: number, readonly statusText: string) {
@@ -51,12 +45,12 @@ export class TransferStalledError extends Error {
 export const PROGRESS_INTERVAL_MS = 100;
 
 /**
- * Streams the body at `url` into `file` (created, or truncated unless `append`). Throws CancelledError when
- * `signal` aborts, TransferStalledError, HttpStatusError, or what fetch or the file write threw
- * (a network failure: see networkErrorText; a full disk: its errno code). The request is over
- * when this settles, whichever way.
+ * Streams the body at `url` into `file` (created, or truncated unless `append`); returns the bytes
+ * received. Throws CancelledError when `signal` aborts, TransferStalledError, HttpStatusError, or
+ * what fetch or the file write threw (a network failure: see networkErrorText; a full disk: its
+ * errno code). The request is over when this settles, whichever way.
  */
-export async function transferToFile(url: string, file: string, options: TransferOptions): Promise<TransferResult> {
+export async function transferToFile(url: string, file: string, options: TransferOptions): Promise<number> {
     const {signal, stallTimeoutMs} = options;
     const stall = new AbortController();
     const combined = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
@@ -101,7 +95,7 @@ export async function transferToFile(url: string, file: string, options: Transfe
             throw rethrown(error);
         }
         emit();
-        return {bytes, announcedBytes};
+        return bytes;
     } finally {
         clearTimeout(timer);
     }
