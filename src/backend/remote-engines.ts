@@ -27,9 +27,8 @@ export class RemoteEngines implements Engines {
     /** Checks started, and the latest whose outcome was reported: an older check's outcome is stale. */
     private checksStarted = 0;
     private checkReported = 0;
-    /** The latest check's outcome, and as JSON (to report only changes). */
+    /** The latest check's outcome. */
     private reported: RemoteStatus | null = null;
-    private reportedText = "";
 
     constructor(private readonly options: RemoteEnginesOptions) {}
 
@@ -59,9 +58,9 @@ export class RemoteEngines implements Engines {
      * it changed. Returns what the servers hold when they became ready, else null. Never throws.
      */
     async recheck(signal: AbortSignal): Promise<LoadedModel | null> {
-        const before = this.reportedText;
+        const before = this.reported;
         const model = await this.check(signal).catch(() => null);
-        return model && this.reportedText !== before ? this.loaded(model) : null;
+        return model && !sameStatus(this.reported, before) ? this.loaded(model) : null;
     }
 
     private loaded({servers, contextSize}: RemoteLanguageModel): LoadedModel {
@@ -86,11 +85,9 @@ export class RemoteEngines implements Engines {
     private report(id: number, status: RemoteStatus): void {
         if (id < this.checkReported) return;
         this.checkReported = id;
+        const changed = !sameStatus(status, this.reported);
         this.reported = status;
-        const text = JSON.stringify(status);
-        if (text === this.reportedText) return;
-        this.reportedText = text;
-        this.options.onStatus(status);
+        if (changed) this.options.onStatus(status);
     }
 
     solve(prompt: string, mode: PromptMode, params: SamplingParams, options: SolveJobOptions): Promise<SolveResult> {
@@ -107,6 +104,10 @@ function readyStatus(urls: readonly string[], servers: readonly ServerInfo[]): R
     const slots = servers.reduce((sum, server) => sum + server.slots, 0);
     const {model, engine} = servers[0]!;
     return {urls: [...urls], ready: true, model, engine, slots, summary: `${hostsOf(urls)} · ${model} · ${slots} slot${slots === 1 ? "" : "s"}`, error: null};
+}
+
+function sameStatus(a: RemoteStatus | null, b: RemoteStatus | null): boolean {
+    return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function hostsOf(urls: readonly string[]): string {
