@@ -3,7 +3,6 @@
  * leave their place, and secrets in references: each is one clear error, nothing broken is kept
  * under the final name (so it is fetched again next time), nothing is lost, and no message shows
  * a password or token. Downloads come from a local server on 127.0.0.1 only.
-
  */
 import {strict as assert} from "node:assert";
 import {existsSync} from "node:fs";

@@ -44,7 +44,6 @@ export interface CannedResponse {
 
 /** Serves the model with Content-Length and Range support, optionally slowly; counts requests. */
 export class ModelServer {
-    readonly requests = new Map<string, number>();
     /** Every request, in order. */
     readonly log: LoggedRequest[] = [];
     /** Further files by URL path (see `serve`). */
@@ -64,10 +63,15 @@ export class ModelServer {
         return (this.server.address() as AddressInfo).port;
     }
 
+    /** Requests so far, by URL path. */
+    get requests(): Map<string, number> {
+        const counts = new Map<string, number>();
+        for (const {path} of this.log) counts.set(path, (counts.get(path) ?? 0) + 1);
+        return counts;
+    }
+
     get total(): number {
-        let sum = 0;
-        for (const count of this.requests.values()) sum += count;
-        return sum;
+        return this.log.length;
     }
 
     url(urlPath: string): string {
@@ -114,9 +118,8 @@ export class ModelServer {
 
     private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
         const urlPath = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
-        const count = (this.requests.get(urlPath) ?? 0) + 1;
-        this.requests.set(urlPath, count);
         this.log.push({path: urlPath, headers: request.headers});
+        const count = this.requests.get(urlPath)!;
         const canned = this.canned.get(urlPath);
         if (canned) {
             const body = canned.body ?? "";
